@@ -1,0 +1,5 @@
+"""``python -m meltemi`` runs the command line."""
+
+from meltemi.cli import main
+
+main()

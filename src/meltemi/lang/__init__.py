@@ -1,0 +1,52 @@
+"""The workflow language: Mistral DSL v2 text in, validated, typed, immutable specs out."""
+
+from meltemi.lang.errors import DefinitionError, Diagnostic, Severity, render_diagnostics
+from meltemi.lang.loader import ParseResult, load, parse
+from meltemi.lang.specs import (
+    ActionSpec,
+    ClauseKind,
+    Document,
+    DocumentKind,
+    EngineCommand,
+    Expr,
+    OnClause,
+    Param,
+    Policies,
+    PublishSpec,
+    RetrySpec,
+    TaskDefaults,
+    TaskSpec,
+    TaskType,
+    Transition,
+    WithItemsSpec,
+    WorkflowSpec,
+    WorkflowType,
+)
+
+__all__ = [
+    "ActionSpec",
+    "ClauseKind",
+    "DefinitionError",
+    "Diagnostic",
+    "Document",
+    "DocumentKind",
+    "EngineCommand",
+    "Expr",
+    "OnClause",
+    "Param",
+    "ParseResult",
+    "Policies",
+    "PublishSpec",
+    "RetrySpec",
+    "Severity",
+    "TaskDefaults",
+    "TaskSpec",
+    "TaskType",
+    "Transition",
+    "WithItemsSpec",
+    "WorkflowSpec",
+    "WorkflowType",
+    "load",
+    "parse",
+    "render_diagnostics",
+]

@@ -1,0 +1,142 @@
+"""Inline parameters: ``std.echo output="hi" n=3``, ``fail msg=<% $.x %>``, ``retry: count=3``.
+
+Mistral reads a command and its parameters out of one string with regular
+expressions: the command is the first word (or an expression), and every
+``name=value`` where value is a quoted string, an expression, a JSON list, ``true``,
+``false``, ``null`` or digits becomes a parameter. Values that fit none of these
+(``output=fast``) are silently dropped. We read them the same way, and also report
+the parts of the string that were dropped so that the validator can warn about them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from meltemi.lang._yaml import JsonValue
+
+YAQL_INLINE: Final = r"<%.*?%>"
+JINJA_INLINE: Final = r"({{(.*?)}})"
+JINJA_ANY: Final = r"{{.*}}|{%.*%}"
+
+_EXPRESSION: Final = f"{JINJA_INLINE}|{YAQL_INLINE}"
+_VALUE_FORMS: Final = (
+    r"\"[^\"]*\"\s*",
+    r"'[^']*'\s*",
+    _EXPRESSION,
+    r"\[.*\]\s*",
+    "true",
+    "false",
+    "null",
+    r"\d+",
+)
+_CMD: Final = re.compile(rf"^([\w\.]+[^=\(\s\"]*|{YAQL_INLINE}|{JINJA_ANY})")
+_PARAM: Final = re.compile(r"([-_\w]+)=({})".format("|".join(_VALUE_FORMS)))
+_TYPOGRAPHIC_QUOTES: Final = "\u201c\u201d\u201e\u2018\u2019\u00ab\u00bb"
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedText:
+    """A piece of an inline string that yields no parameter (Mistral ignores it)."""
+
+    offset: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class InlineCommand:
+    command: str | None
+    params: dict[str, JsonValue]
+    dropped: tuple[DroppedText, ...]
+    params_offsets: dict[str, int]
+
+
+def parse_inline(text: str) -> InlineCommand:
+    """Splits ``name p1=v1 p2=v2`` into the name and its parameters, as Mistral does.
+
+    ``command`` is None when the string does not start with a name or an expression
+    (Mistral rejects such a string with "Invalid action/workflow task property").
+    """
+    if " " not in text:
+        return InlineCommand(text, {}, (), {})
+    cmd_match = _CMD.search(text)
+    if cmd_match is None:
+        return InlineCommand(None, {}, (), {})
+    params: dict[str, JsonValue] = {}
+    offsets: dict[str, int] = {}
+    covered = [(cmd_match.start(), cmd_match.end())]
+    for match in _PARAM.finditer(text):
+        key = match.group(1)
+        raw = match.group(2).strip()
+        value: JsonValue
+        if raw[0] in "\"'":
+            value = raw[1:-1]
+        else:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = raw
+        params[key] = value
+        offsets[key] = match.start(2)
+        covered.append((match.start(), match.end()))
+    return InlineCommand(cmd_match.group(), params, _dropped(text, covered), offsets)
+
+
+def _dropped(text: str, covered: list[tuple[int, int]]) -> tuple[DroppedText, ...]:
+    dropped: list[DroppedText] = []
+    position = 0
+    for start, end in sorted(covered):
+        if start > position:
+            _collect(text, position, start, dropped)
+        position = max(position, end)
+    _collect(text, position, len(text), dropped)
+    return tuple(dropped)
+
+
+_NEXT_PARAM: Final = re.compile(r"\s+(?=[-\w]+=)")
+
+
+def _collect(text: str, start: int, end: int, out: list[DroppedText]) -> None:
+    """Adds the non-blank pieces of text[start:end], one per ``name=value``."""
+    piece = text[start:end]
+    offset = start
+    for part in _NEXT_PARAM.split(piece):
+        stripped = part.strip()
+        if stripped:
+            at = text.index(stripped, offset)
+            out.append(DroppedText(at, stripped))
+            offset = at + len(stripped)
+
+
+def explain_dropped(piece: str) -> tuple[str, str]:
+    """Why an inline piece is ignored, and how to write it instead."""
+    name, eq, value = piece.partition("=")
+    if eq and any(q in value for q in _TYPOGRAPHIC_QUOTES):
+        fixed = value
+        for q in _TYPOGRAPHIC_QUOTES:
+            fixed = fixed.replace(q, '"')
+        return (
+            f"inline parameter '{piece}' uses a typographic quote, so it is ignored "
+            "and the parameter is not passed",
+            f"use plain ASCII quotes: {name}={fixed}",
+        )
+    if eq and value.strip() in ("True", "False", "None", "TRUE", "FALSE", "Null", "NULL"):
+        literal = {"True": "true", "TRUE": "true", "None": "null"}.get(value.strip(), "")
+        literal = literal or ("false" if value.strip().lower() == "false" else "null")
+        return (
+            f"inline parameter '{piece}' is not a JSON literal, so it is ignored "
+            "and the parameter is not passed",
+            f"write {name}={literal} (JSON literals are lowercase)",
+        )
+    if eq and value and re.fullmatch(r"[-\w.]+", name):
+        return (
+            f"inline parameter '{piece}' has an unquoted value, so it is ignored "
+            "and the parameter is not passed",
+            f"quote the value: {name}=\"{value.strip()}\" (or move it under 'input:')",
+        )
+    return (
+        f"'{piece}' is not an inline parameter and is ignored",
+        "write parameters as name=value with quoted strings, or under 'input:'",
+    )

@@ -1,0 +1,3 @@
+"""Shared test configuration; fixtures live in tests/fixtures/ and are loaded here."""
+
+pytest_plugins = ["tests.fixtures.paths"]
