@@ -1,0 +1,1 @@
+"""The action contract, the std.* actions, ad-hoc actions and entry-point loading."""

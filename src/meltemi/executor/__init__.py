@@ -1,0 +1,1 @@
+"""Runs actions on threads and asyncio and reports their results as events."""

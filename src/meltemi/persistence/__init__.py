@@ -1,0 +1,1 @@
+"""SQLAlchemy models, alembic migrations and repositories for SQLite and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Durable timers: wait-before/after, retry delays, timeouts and cron triggers."""

@@ -1,0 +1,1 @@
+"""How commands and events travel: in-process queues (embedded) or AMQP (cluster)."""
