@@ -1,0 +1,328 @@
+"""How data flows between tasks: inbound and outbound contexts, and expression scopes.
+
+A task's *outbound* context is its inbound context updated with what it published;
+its *inbound* context is the outbound context of the task that triggered it, or for
+a join the merge of the outbound contexts of the tasks that reached it. Contexts are
+derived from the published data stored with each task, never stored themselves, and
+memoised per task record.
+
+Joins merge by version, as Mistral does: every publish of a key along a path bumps
+its version, and when two branches both carry a key the one published more times
+wins. This makes the last writer win along a path and lets a join see each branch's
+newest value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from meltemi import expressions
+from meltemi.engine.records import JsonValue, TaskExecution
+from meltemi.engine.state import ExecutionState
+from meltemi.lang._serialize import to_json
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Context values, and how many times each (dotted) key was published."""
+
+    values: Mapping[str, JsonValue]
+    versions: Mapping[str, int]
+
+
+EMPTY = Context({}, {})
+
+
+def _published_keys(published: Mapping[str, JsonValue], prefix: str = "") -> Iterator[str]:
+    for key, value in published.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and value:
+            yield from _published_keys(value, dotted)
+        else:
+            yield dotted
+
+
+def _with_published(context: Context, published: Mapping[str, JsonValue]) -> Context:
+    if not published:
+        return context
+    versions = dict(context.versions)
+    for key in _published_keys(published):
+        versions[key] = versions.get(key, 0) + 1
+    return Context({**context.values, **published}, versions)
+
+
+def merge(left: Context, right: Context) -> Context:
+    """Merges two branch contexts; on a clash the value published more often wins."""
+    values = _merge_values(dict(left.values), left.versions, right.values, right.versions, "")
+    versions = dict(left.versions)
+    for key, version in right.versions.items():
+        versions[key] = max(versions.get(key, 0), version)
+    return Context(values, versions)
+
+
+def _merge_values(
+    left: dict[str, JsonValue],
+    left_versions: Mapping[str, int],
+    right: Mapping[str, JsonValue],
+    right_versions: Mapping[str, int],
+    prefix: str,
+) -> dict[str, JsonValue]:
+    for key, value in right.items():
+        if key not in left:
+            left[key] = value
+            continue
+        dotted = f"{prefix}.{key}" if prefix else key
+        current = left[key]
+        if isinstance(current, dict) and isinstance(value, dict):
+            left[key] = _merge_values(dict(current), left_versions, value, right_versions, dotted)
+        elif right_versions.get(dotted, 0) > left_versions.get(dotted, 0):
+            left[key] = value
+    return left
+
+
+def merge_all(contexts: list[Context]) -> Context:
+    """Merges contexts the way Mistral merges a join's inbound contexts."""
+    if not contexts:
+        return EMPTY
+    result = contexts[-1]
+    for context in contexts[:-1]:
+        result = merge(result, context)
+    return result
+
+
+def inbound(state: ExecutionState, task: TaskExecution) -> Context:
+    """The inbound context of a task execution."""
+    key = "in:" + task.id
+    cached = state.contexts.get(key)
+    if cached is not None and cached[0] is task:
+        return cached[1]  # type: ignore[no-any-return]  # (record, Context) pairs
+    sources = [state.task(t.task_id) for t in task.triggered_by if t.task_id in state.tasks]
+    result = merge_all([outbound(state, s) for s in sources])
+    state.contexts[key] = (task, result)
+    return result
+
+
+def outbound(state: ExecutionState, task: TaskExecution) -> Context:
+    """The outbound context of a task execution (inbound + published)."""
+    _prepare_chain(state, task)
+    return _outbound_cached(state, task)
+
+
+def _outbound_cached(state: ExecutionState, task: TaskExecution) -> Context:
+    key = "out:" + task.id
+    cached = state.contexts.get(key)
+    if cached is not None and cached[0] is task:
+        return cached[1]  # type: ignore[no-any-return]  # (record, Context) pairs
+    result = _with_published(inbound(state, task), task.published)
+    state.contexts[key] = (task, result)
+    return result
+
+
+def _prepare_chain(state: ExecutionState, task: TaskExecution) -> None:
+    """Fills the memo along long trigger chains without deep recursion."""
+    pending: list[TaskExecution] = []
+    stack = [task]
+    seen: set[str] = set()
+    while stack:
+        current = stack.pop()
+        if current.id in seen:
+            continue
+        seen.add(current.id)
+        cached = state.contexts.get("out:" + current.id)
+        if cached is not None and cached[0] is current:
+            continue
+        pending.append(current)
+        stack.extend(
+            state.task(t.task_id) for t in current.triggered_by if t.task_id in state.tasks
+        )
+    for current in sorted(pending, key=lambda t: t.seq):
+        _outbound_cached(state, current)
+
+
+def final_context(state: ExecutionState) -> Context:
+    """The merged outbound contexts of the tasks that ended a path (no next tasks)."""
+    ends = [t for t in state.iter_tasks() if t.is_completed and not t.next_tasks]
+    return merge_all([outbound(state, t) for t in ends])
+
+
+class ContextView(Mapping[str, JsonValue]):
+    """Read-only layers of dictionaries; the first layer holding a key wins."""
+
+    __slots__ = ("_layers",)
+
+    def __init__(self, *layers: Mapping[str, JsonValue] | None) -> None:
+        self._layers = [layer for layer in layers if layer]
+
+    def __getitem__(self, key: str) -> JsonValue:
+        for layer in self._layers:
+            if key in layer:
+                return layer[key]
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        for layer in self._layers:
+            if key in layer:
+                return layer[key]
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in layer for layer in self._layers)
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for layer in self._layers:
+            for key in layer:
+                if key not in seen:
+                    seen.add(key)
+                    yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"ContextView({dict(self)!r})"
+
+
+def task_marker(task: TaskExecution) -> dict[str, JsonValue]:
+    return {"__task_execution": {"id": task.id, "name": task.name}}
+
+
+def env_layer(state: ExecutionState) -> dict[str, JsonValue]:
+    return {"__env": dict(state.workflow.env)}
+
+
+def task_scope(
+    state: ExecutionState, task: TaskExecution, extra: Mapping[str, JsonValue] | None = None
+) -> ContextView:
+    """Where a task's input, with-items, target and policies are evaluated."""
+    wf = state.workflow
+    return ContextView(
+        task_marker(task),
+        env_layer(state),
+        extra,
+        inbound(state, task).values,
+        wf.context,
+        wf.input,
+    )
+
+
+def publish_scope(state: ExecutionState, task: TaskExecution) -> ContextView:
+    wf = state.workflow
+    return ContextView(
+        task_marker(task), inbound(state, task).values, env_layer(state), wf.context, wf.input
+    )
+
+
+def transition_scope(state: ExecutionState, task: TaskExecution) -> ContextView:
+    wf = state.workflow
+    return ContextView(
+        task_marker(task), outbound(state, task).values, env_layer(state), wf.context, wf.input
+    )
+
+
+def workflow_scope(state: ExecutionState, first: Mapping[str, JsonValue] | None) -> ContextView:
+    wf = state.workflow
+    return ContextView(first, env_layer(state), wf.context, wf.input)
+
+
+def format_time(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value.strftime("%Y-%m-%d %H:%M:%S"))
+
+
+class Host:
+    """What expression functions (task(), execution(), env(), ...) read, from a state."""
+
+    __slots__ = ("_current", "_state")
+
+    def __init__(self, state: ExecutionState, current: TaskExecution | None) -> None:
+        self._state = state
+        self._current = current
+
+    def env(self) -> JsonValue:
+        return dict(self._state.workflow.env)
+
+    def execution(self) -> JsonValue:
+        wf = self._state.workflow
+        return {
+            "id": wf.id,
+            "name": wf.workflow_name,
+            "spec": to_json(self._state.spec),
+            "input": dict(wf.input),
+            "params": dict(wf.params),
+            "created_at": format_time(wf.created_at),
+            "updated_at": format_time(wf.updated_at),
+            "root_execution_id": wf.root_id if wf.root_id != wf.id else None,
+        }
+
+    def task(self, name: str | None) -> JsonValue:
+        if name is None:
+            task = self._current
+            if task is not None:
+                task = self._state.tasks.get(task.id, task)
+        else:
+            task = self._state.latest(name)
+        return self._task_dict(task) if task is not None else None
+
+    def _task_dict(self, task: TaskExecution) -> dict[str, JsonValue]:
+        spec = self._state.spec.tasks.get(task.name)
+        return {
+            "id": task.id,
+            "name": task.name,
+            "spec": to_json(spec) if spec is not None else None,
+            "state": str(task.state),
+            "state_info": task.state_info,
+            "result": task.result,
+            "published": dict(task.published),
+            "type": str(task.type),
+            "workflow_execution_id": task.workflow_execution_id,
+            "created_at": format_time(task.created_at),
+            "updated_at": format_time(task.updated_at),
+        }
+
+    def tasks(
+        self,
+        workflow_execution_id: str | None,
+        recursive: bool,
+        state: str | None,
+        flat: bool,
+    ) -> JsonValue:
+        own = self._state.workflow.id
+        if workflow_execution_id not in (None, own):
+            return []
+        return [
+            self._task_dict(t)
+            for t in self._state.iter_tasks()
+            if state is None or t.state == state
+        ]
+
+    def global_var(self, name: str) -> JsonValue:
+        return self._state.workflow.context.get(name)
+
+    def executions(
+        self,
+        id: str | None,  # the name of the function's parameter in workflows
+        root_execution_id: str | None,
+        state: str | None,
+        from_time: str | None,
+        to_time: str | None,
+    ) -> JsonValue:
+        wf = self._state.workflow
+        if id not in (None, wf.id) or state not in (None, wf.state):
+            return []
+        return [{"id": wf.id, "name": wf.workflow_name, "state": str(wf.state)}]
+
+
+def evaluate(
+    state: ExecutionState,
+    value: JsonValue,
+    scope: Mapping[str, JsonValue],
+    task: TaskExecution | None,
+) -> JsonValue:
+    """Evaluates expressions in ``value``; raises expressions.EvaluationError."""
+    return expressions.evaluate(
+        value, scope, Host(state, task), task=task.name if task is not None else None
+    )

@@ -1,0 +1,104 @@
+"""Events the engine reacts to. Names are past tense (what happened) or requests."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from meltemi.engine.states import State
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionResult:
+    """What an action gave back: data, or an error, or a cancellation."""
+
+    data: Any = None
+    error: Any = None
+    cancelled: bool = False
+
+    @property
+    def is_error(self) -> bool:
+        return self.error is not None or self.cancelled
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunCompleted:
+    """An action run finished, or a sub-workflow run finished (then ``output`` is its
+    output on success, ``result.error`` its state_info on failure)."""
+
+    run_id: str
+    result: ActionResult
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStateChanged:
+    """A run that is not finished changed state (an async action or a sub-workflow
+    paused or resumed)."""
+
+    run_id: str
+    state: State
+
+
+class TimerKind(enum.StrEnum):
+    WAIT_BEFORE = "wait-before"
+    WAIT_AFTER = "wait-after"
+    RETRY = "retry"
+    TIMEOUT = "timeout"
+    JOIN_RETRY = "join-retry"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerFired:
+    timer_id: str
+    kind: TimerKind
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PauseRequested:
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResumeRequested:
+    env: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopRequested:
+    """Force the workflow to SUCCESS, ERROR or CANCELLED (cancel, or a user's stop)."""
+
+    state: State
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RerunRequested:
+    task_id: str
+    reset: bool = True
+    env: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkipRequested:
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Continue:
+    """Re-examine the workflow (after a restart, or when a child resumed the parent)."""
+
+
+Event = (
+    RunCompleted
+    | RunStateChanged
+    | TimerFired
+    | PauseRequested
+    | ResumeRequested
+    | StopRequested
+    | RerunRequested
+    | SkipRequested
+    | Continue
+)

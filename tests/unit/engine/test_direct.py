@@ -1,0 +1,257 @@
+"""Direct workflows on the pure engine: transitions, data flow, engine commands."""
+
+from __future__ import annotations
+
+from meltemi.engine import ActionResult, State
+from tests.unit.engine.sim import Simulator, task, tasks
+
+
+def test_linear_chain_publishes_and_outputs() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  input:
+    - name
+    - greeting: Hello
+  tasks:
+    t1:
+      action: std.echo output="<% $.greeting %>, <% $.name %>"
+      publish:
+        first: <% task().result %>
+      on-success: t2
+    t2:
+      action: std.echo
+      input:
+        output: <% $.first %>!
+      publish:
+        second: <% task().result %>
+  output:
+    message: <% $.second %>
+""")
+    state = sim.execute("wf", {"name": "Ann"})
+    assert state.workflow.state is State.SUCCESS
+    assert state.workflow.output == {"message": "Hello, Ann!"}
+    assert tasks(state) == [("t1", "SUCCESS"), ("t2", "SUCCESS")]
+    assert task(state, "t2").published == {"second": "Hello, Ann!"}
+
+
+def test_output_defaults_to_published_context_of_end_tasks() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  input: [x]
+  tasks:
+    a:
+      action: std.noop
+      publish: {p: 1}
+      on-success: [b, c]
+    b:
+      publish: {q: 2}
+    c:
+      publish: {r: 3}
+""")
+    state = sim.execute("wf", {"x": 0})
+    assert state.workflow.output == {"p": 1, "q": 2, "r": 3}
+
+
+def test_on_error_handles_failure_and_workflow_succeeds() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.fail
+      on-error: handler
+      on-success: never
+    handler:
+      action: std.echo output="handled"
+      publish:
+        why: <% task(t1).state_info %>
+    never:
+      action: std.noop
+""")
+    state = sim.execute("wf")
+    assert state.workflow.state is State.SUCCESS
+    assert tasks(state) == [("t1", "ERROR"), ("handler", "SUCCESS")]
+    assert task(state, "t1").error_handled
+    assert task(state, "handler").published == {"why": "Fail action expected exception."}
+
+
+def test_unhandled_error_fails_with_plain_message_and_output_on_error() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.fail error_data="disk full"
+      publish-on-error:
+        code: 507
+      on-complete: cleanup
+    cleanup:
+      action: std.noop
+  output-on-error:
+    code: <% $.code %>
+""")
+    state = sim.execute("wf")
+    wf = state.workflow
+    assert wf.state is State.ERROR
+    assert wf.state_info is not None
+    assert "t1 -> disk full" in wf.state_info
+    assert "Traceback" not in wf.state_info
+    assert wf.output == {"result": wf.state_info, "code": 507}
+    assert tasks(state) == [("t1", "ERROR"), ("cleanup", "SUCCESS")]
+
+
+def test_conditional_transitions_fork() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  input: [n]
+  tasks:
+    check:
+      action: std.echo output=<% $.n %>
+      publish: {n2: <% task().result * 2 %>}
+      on-success:
+        - small: <% $.n2 < 10 %>
+        - big: <% $.n2 >= 10 %>
+        - always
+    small:
+      action: std.noop
+    big:
+      action: std.noop
+    always:
+      action: std.noop
+""")
+    assert [n for n, _ in tasks(sim.execute("wf", {"n": 3}))] == ["check", "small", "always"]
+    assert [n for n, _ in tasks(sim.execute("wf", {"n": 7}))] == ["check", "big", "always"]
+
+
+def test_engine_commands_fail_succeed_with_msg() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+failing:
+  input: [v]
+  tasks:
+    t1:
+      action: std.echo output=<% $.v %>
+      on-success:
+        - fail(msg="bad value <% $.v %>"): <% task().result = 'bad' %>
+        - succeed msg="all good": <% task().result = 'good' %>
+        - t2
+    t2:
+      action: std.noop
+""")
+    bad = sim.execute("failing", {"v": "bad"})
+    assert bad.workflow.state is State.ERROR
+    assert bad.workflow.state_info == "bad value bad"
+    assert tasks(bad) == [("t1", "SUCCESS")]
+    good = sim.execute("failing", {"v": "good"})
+    assert good.workflow.state is State.SUCCESS
+    assert good.workflow.state_info == "all good"
+    other = sim.execute("failing", {"v": "x"})
+    assert tasks(other) == [("t1", "SUCCESS"), ("t2", "SUCCESS")]
+
+
+def test_pause_command_holds_later_tasks_until_resume() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      on-success:
+        - pause
+        - t2
+    t2:
+      action: std.noop
+""")
+    wf_id = sim.start("wf")
+    sim.run()
+    state = sim.states[wf_id]
+    assert state.workflow.state is State.PAUSED
+    assert tasks(state) == [("t1", "SUCCESS"), ("t2", "IDLE")]
+    from meltemi.engine import ResumeRequested
+
+    sim.send(wf_id, ResumeRequested())
+    sim.run()
+    assert state.workflow.state is State.SUCCESS
+    assert tasks(state) == [("t1", "SUCCESS"), ("t2", "SUCCESS")]
+
+
+def test_advanced_publish_branch_and_global() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.echo output=7
+      on-success:
+        publish:
+          branch: {local: <% task().result %>}
+          global: {shared: <% task().result + 1 %>}
+        next: [b, c]
+    b:
+      action: std.echo output=<% global(shared) %>
+      publish: {from_global: <% task().result %>}
+    c:
+      action: std.echo output=<% $.local %>
+      publish: {from_branch: <% task().result %>}
+""")
+    state = sim.execute("wf")
+    assert state.workflow.state is State.SUCCESS
+    assert task(state, "b").published == {"from_global": 8}
+    assert task(state, "c").published == {"from_branch": 7}
+    assert state.workflow.context["shared"] == 8
+
+
+def test_task_defaults_on_error_apply_except_to_the_handler_itself() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  task-defaults:
+    on-error: report
+  tasks:
+    t1:
+      action: std.fail
+    report:
+      action: std.fail
+""")
+    state = sim.execute("wf")
+    assert tasks(state) == [("t1", "ERROR"), ("report", "ERROR")]
+    assert state.workflow.state is State.ERROR
+    assert state.workflow.state_info is not None
+    assert state.workflow.state_info.startswith("Failure caused by error in tasks: report")
+
+
+def test_held_action_result_drives_the_workflow() -> None:
+    sim = Simulator.from_yaml(
+        """
+version: '2.0'
+wf:
+  tasks:
+    slow:
+      action: my.slow
+      publish: {r: <% task().result %>}
+""",
+        hold={"my.slow"},
+    )
+    wf_id = sim.start("wf")
+    sim.run()
+    assert sim.states[wf_id].workflow.state is State.RUNNING
+    (run_id,) = sim.held
+    sim.complete(run_id, ActionResult(data={"ok": True}))
+    assert sim.states[wf_id].workflow.output == {"r": {"ok": True}}
+
+
+def test_evaluation_error_fails_task_with_clear_message() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.echo output=<% $.missing.deeper %>
+""")
+    state = sim.execute("wf")
+    assert state.workflow.state is State.ERROR
+    info = task(state, "t1").state_info or ""
+    assert "$.missing.deeper" in info
+    assert "t1" in info

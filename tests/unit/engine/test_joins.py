@@ -1,0 +1,108 @@
+"""Joins: all, one, N, failed inbound tasks, paths that cannot reach the join."""
+
+from __future__ import annotations
+
+from meltemi.engine import State
+from tests.unit.engine.sim import Simulator, task, tasks
+
+
+def _fanout(n: int, join: str = "all", failing: int | None = None) -> str:
+    branches = "".join(
+        f"    b{i}:\n      action: {'std.fail' if i == failing else 'std.echo output=' + str(i)}\n"
+        f"      publish: {{v{i}: {i}}}\n      on-success: done\n"
+        for i in range(n)
+    )
+    targets = ", ".join(f"b{i}" for i in range(n))
+    return (
+        "version: '2.0'\nwf:\n  tasks:\n"
+        f"    start:\n      on-success: [{targets}]\n"
+        f"{branches}"
+        f"    done:\n      join: {join}\n      action: std.noop\n"
+    )
+
+
+def test_join_all_waits_for_every_branch_and_merges_contexts() -> None:
+    sim = Simulator.from_yaml(_fanout(5))
+    state = sim.execute("wf")
+    assert state.workflow.state is State.SUCCESS
+    done = [t for t in state.iter_tasks() if t.name == "done"]
+    assert len(done) == 1
+    assert len(done[0].triggered_by) == 5
+    assert state.workflow.output == {f"v{i}": i for i in range(5)}
+
+
+def test_join_all_fails_when_a_branch_fails_without_reaching_it() -> None:
+    sim = Simulator.from_yaml(_fanout(3, failing=1))
+    state = sim.execute("wf")
+    assert state.workflow.state is State.ERROR
+    done = task(state, "done")
+    assert done.state is State.ERROR
+    assert done.state_info == "Failed by tasks: ['b1']"
+
+
+def test_join_one_starts_on_first_arrival_only_once() -> None:
+    sim = Simulator.from_yaml(_fanout(4, join="one"))
+    state = sim.execute("wf")
+    assert state.workflow.state is State.SUCCESS
+    assert [n for n, _ in tasks(state)].count("done") == 1
+    assert len(task(state, "done").triggered_by) == 1
+
+
+def test_join_number_tolerates_failures_up_to_the_margin() -> None:
+    ok = Simulator.from_yaml(_fanout(4, join="3", failing=0)).execute("wf")
+    assert task(ok, "done").state is State.SUCCESS
+    assert len(task(ok, "done").triggered_by) == 3
+
+
+def test_join_fails_when_a_path_can_never_reach_it() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    start:
+      on-success:
+        - left
+        - right: <% false %>
+    left:
+      on-success: done
+    right:
+      on-success: right2
+    right2:
+      on-success: done
+    done:
+      join: all
+""")
+    state = sim.execute("wf")
+    done = task(state, "done")
+    assert done.state is State.ERROR
+    assert done.state_info == "Failed by tasks: ['right2']"
+    assert state.workflow.state is State.ERROR
+
+
+def test_join_reached_through_many_paths_runs_once() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    a:
+      on-success: [b, c]
+    b:
+      on-success: [d, j]
+    c:
+      on-success: [d, j]
+    d:
+      on-success: j
+    j:
+      join: all
+""")
+    state = sim.execute("wf")
+    assert state.workflow.state is State.SUCCESS
+    names = [n for n, _ in tasks(state)]
+    assert names.count("j") == 1
+    assert names.count("d") == 2
+
+
+def test_large_fanout_join_completes() -> None:
+    state = Simulator.from_yaml(_fanout(300)).execute("wf")
+    assert state.workflow.state is State.SUCCESS
+    assert len(task(state, "done").triggered_by) == 300
