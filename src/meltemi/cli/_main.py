@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from meltemi import __version__
+from meltemi.cli._run import run_command
 from meltemi.cli._validate import graph_command, validate_command
 
 
@@ -16,6 +17,7 @@ def cli() -> None:
 
 cli.add_command(validate_command)
 cli.add_command(graph_command)
+cli.add_command(run_command)
 
 
 def main() -> None:

@@ -1,1 +1,5 @@
-"""Runs actions on threads and asyncio and reports their results as events."""
+"""Runs actions on threads and reports their outcomes."""
+
+from meltemi.executor.runner import ActionRequest, Executor, describe_exception, normalise
+
+__all__ = ["ActionRequest", "Executor", "describe_exception", "normalise"]

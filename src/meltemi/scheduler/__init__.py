@@ -1,1 +1,5 @@
-"""Durable timers: wait-before/after, retry delays, timeouts and cron triggers."""
+"""Durable timers: wait-before/after, retry delays and timeouts (cron comes later)."""
+
+from meltemi.scheduler.timers import TimerWheel, utcnow
+
+__all__ = ["TimerWheel", "utcnow"]

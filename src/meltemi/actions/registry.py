@@ -1,0 +1,124 @@
+"""Finding actions by name, describing their input, and binding input to them."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from meltemi.actions.base import Action
+from meltemi.actions.errors import ActionInputError, ActionNotFound
+from meltemi.actions.std.basic import (
+    AsyncNoOpAction,
+    EchoAction,
+    FailAction,
+    NoOpAction,
+    SleepAction,
+    TestDictAction,
+)
+
+
+@functools.cache
+def _signature(cls: type) -> tuple[list[inspect.Parameter], bool]:
+    """The input parameters of an action class, and whether it takes any keyword."""
+    signature = inspect.signature(cls)
+    params = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    return params, any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDescriptor:
+    """An action class known by a name, with its input signature."""
+
+    name: str
+    cls: type
+    description: str = ""
+
+    @property
+    def parameters(self) -> list[inspect.Parameter]:
+        return _signature(self.cls)[0]
+
+    @property
+    def accepts_any(self) -> bool:
+        return _signature(self.cls)[1]
+
+    @property
+    def input_text(self) -> str:
+        """Mistral's text form of the input: ``output, delay=0``."""
+        parts = []
+        for p in self.parameters:
+            if p.default is inspect.Parameter.empty:
+                parts.append(p.name)
+            else:
+                parts.append(f"{p.name}={json.dumps(p.default, default=str)}")
+        return ", ".join(parts)
+
+    def bind(self, given: Mapping[str, Any]) -> Action:
+        """An instance for this input; raises ActionInputError naming what is wrong."""
+        params = self.parameters
+        names = {p.name for p in params}
+        missing = [
+            p.name for p in params if p.default is inspect.Parameter.empty and p.name not in given
+        ]
+        unexpected = [] if self.accepts_any else [k for k in given if k not in names]
+        if missing or unexpected:
+            raise ActionInputError(
+                self.name, missing=missing, unexpected=unexpected, signature=self.input_text
+            )
+        instance: Action = self.cls(**given)
+        return instance
+
+    @staticmethod
+    def is_instant(instance: Any) -> bool:
+        check = getattr(instance, "runs_instantly", None)
+        return bool(check()) if callable(check) else False
+
+    @property
+    def is_sync(self) -> bool:
+        value = getattr(self.cls, "is_sync", True)
+        return bool(value() if callable(value) else value)
+
+    @property
+    def idempotent(self) -> bool:
+        return bool(getattr(self.cls, "idempotent", False))
+
+
+_STD: dict[str, tuple[type, str]] = {
+    "std.echo": (EchoAction, "Returns its output, after an optional delay."),
+    "std.noop": (NoOpAction, "Does nothing."),
+    "std.fail": (FailAction, "Always fails (with error_data when given)."),
+    "std.sleep": (SleepAction, "Sleeps for a number of seconds."),
+    "std.async_noop": (AsyncNoOpAction, "Waits until its result is sent through the API."),
+    "std.test_dict": (TestDictAction, "Returns a dictionary of a given size."),
+}
+
+
+class ActionRegistry:
+    """All actions known by name."""
+
+    def __init__(self) -> None:
+        self._actions: dict[str, ActionDescriptor] = {}
+        for name, (cls, description) in _STD.items():
+            self.register(ActionDescriptor(name, cls, description))
+
+    def register(self, descriptor: ActionDescriptor) -> None:
+        self._actions[descriptor.name] = descriptor
+
+    def get(self, name: str) -> ActionDescriptor:
+        found = self._actions.get(name)
+        if found is None:
+            raise ActionNotFound(name)
+        return found
+
+    def find(self, name: str) -> ActionDescriptor | None:
+        return self._actions.get(name)
+
+    def __iter__(self) -> Iterator[ActionDescriptor]:
+        return iter(sorted(self._actions.values(), key=lambda d: d.name))

@@ -1,0 +1,174 @@
+"""Runs actions on a thread pool and reports their outcomes.
+
+Each request is bound to its action (unknown actions and wrong input become error
+outcomes at once), then run on a worker thread. A request with a timeout reports a
+timeout error when the action overruns (and the action is asked to stop); an action
+can be cancelled. Whatever an action does (raise, return garbage, hang), the
+executor reports one outcome per request and keeps going.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from meltemi.actions import ActionContext, ActionError, ActionRegistry, Outcome
+
+log = logging.getLogger(__name__)
+
+Report = Callable[["ActionRequest", Outcome], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionRequest:
+    run_id: str
+    action: str
+    input: Mapping[str, Any]
+    workflow_execution_id: str | None = None
+    task_execution_id: str | None = None
+    workflow_name: str | None = None
+    task_name: str | None = None
+    index: int | None = None
+    attempt: int = 0
+    timeout: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def describe_exception(action: str, error: BaseException) -> str:
+    """A one-line account of an exception raised by an action (no traceback)."""
+    where = ""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        where = f" (at {tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno})"
+    message = str(error) or type(error).__name__
+    return f"The action '{action}' raised {type(error).__name__}: {message}{where}"
+
+
+def normalise(result: Any) -> Outcome:
+    """An Outcome for whatever ``run()`` returned (mistral-lib Results included)."""
+    if isinstance(result, Outcome):
+        return result
+    if hasattr(result, "is_error") and hasattr(result, "data") and hasattr(result, "error"):
+        cancel = bool(getattr(result, "cancel", False))
+        if cancel or result.error is not None:
+            return Outcome(error=result.error, cancelled=cancel)
+        return Outcome(data=result.data)
+    return Outcome(data=result)
+
+
+class Executor:
+    """Runs actions on a pool of threads; reports each outcome through ``report``."""
+
+    def __init__(self, registry: ActionRegistry, report: Report, *, workers: int = 64) -> None:
+        self.registry = registry
+        self._report = report
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meltemi-action")
+        self._running: dict[str, ActionContext] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def context(self, request: ActionRequest) -> ActionContext:
+        return ActionContext(
+            action_execution_id=request.run_id,
+            workflow_execution_id=request.workflow_execution_id,
+            task_execution_id=request.task_execution_id,
+            workflow_name=request.workflow_name,
+            task_name=request.task_name,
+            with_items_index=request.index,
+            attempt=request.attempt,
+            callback_url=request.extra.get("callback_url"),
+        )
+
+    def run_now(self, request: ActionRequest) -> Outcome | None:
+        """Runs an instant action on the calling thread; None when it is not instant."""
+        descriptor = self.registry.find(request.action)
+        if descriptor is None or not descriptor.is_sync:
+            return None
+        try:
+            instance = descriptor.bind(request.input)
+        except ActionError as e:
+            return Outcome(error=str(e))
+        except Exception as e:  # noqa: BLE001  # a constructor of any action may fail
+            return Outcome(error=describe_exception(request.action, e))
+        if not descriptor.is_instant(instance):
+            return None
+        return self._invoke(request, instance, self.context(request))
+
+    def submit(self, request: ActionRequest) -> None:
+        """Starts an action; its outcome is reported later (for async actions: never)."""
+        if self._closed:
+            return
+        context = self.context(request)
+        with self._lock:
+            self._running[request.run_id] = context
+        self._pool.submit(self._run, request, context)
+        if request.timeout:
+            timer = threading.Timer(request.timeout, self._timed_out, (request,))
+            timer.daemon = True
+            timer.start()
+
+    def is_async(self, action: str) -> bool:
+        descriptor = self.registry.find(action)
+        return descriptor is not None and not descriptor.is_sync
+
+    def is_idempotent(self, action: str) -> bool:
+        descriptor = self.registry.find(action)
+        return descriptor is not None and descriptor.idempotent
+
+    def cancel(self, run_id: str) -> None:
+        with self._lock:
+            context = self._running.get(run_id)
+        if context is not None:
+            context.cancelled.set()
+
+    def _timed_out(self, request: ActionRequest) -> None:
+        with self._lock:
+            context = self._running.pop(request.run_id, None)
+        if context is None:
+            return
+        context.cancelled.set()
+        self._report(
+            request,
+            Outcome(error=f"The action '{request.action}' timed out after {request.timeout} s"),
+        )
+
+    def _run(self, request: ActionRequest, context: ActionContext) -> None:
+        try:
+            descriptor = self.registry.get(request.action)
+            instance = descriptor.bind(request.input)
+            if not descriptor.is_sync:
+                instance.run(context)
+                with self._lock:
+                    self._running.pop(request.run_id, None)
+                return
+            outcome = self._invoke(request, instance, context)
+        except ActionError as e:
+            outcome = Outcome(error=str(e))
+        except Exception as e:  # noqa: BLE001  # whatever an action does, report it
+            outcome = Outcome(error=describe_exception(request.action, e))
+        with self._lock:
+            still_ours = self._running.pop(request.run_id, None) is not None
+        if still_ours:
+            self._report(request, outcome)
+
+    def _invoke(self, request: ActionRequest, instance: Any, context: ActionContext) -> Outcome:
+        try:
+            return normalise(instance.run(context))
+        except Exception as e:  # noqa: BLE001  # an action's failure is its outcome
+            log.info("action.raised", extra={"action": request.action, "run_id": request.run_id})
+            return Outcome(error=describe_exception(request.action, e))
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        self._closed = True
+        with self._lock:
+            running = list(self._running.values())
+        if not wait:
+            for context in running:
+                context.cancelled.set()
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)

@@ -1,0 +1,307 @@
+"""One write transaction of the runtime: events in, decisions stored, commands routed.
+
+Everything that happens to one execution tree because of an event (the task that
+completes, the sub-workflow it finishes, the parent that goes on) is decided and
+stored in the same transaction, under the lock of the tree's root. Work for the
+outside world (run an action, set a timer) is collected and carried out only after
+the commit, so a crash never loses or invents work: a stored run that is RUNNING
+with no result is an action in flight, and is recovered as such.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Connection
+
+from meltemi import engine
+from meltemi.engine import (
+    ActionResult,
+    CancelRun,
+    CancelTimer,
+    Command,
+    Decision,
+    Event,
+    ExecutionState,
+    NotifyParent,
+    PauseRequested,
+    PauseWorkflow,
+    RerunRequested,
+    RerunWorkflow,
+    ResumeRequested,
+    ResumeWorkflow,
+    RunAction,
+    RunCompleted,
+    RunStateChanged,
+    ScheduleTimer,
+    StartRequest,
+    StartWorkflow,
+    State,
+    StepContext,
+    StopRequested,
+    StopWorkflow,
+    TimerFired,
+    WorkflowInputError,
+)
+from meltemi.executor import ActionRequest
+from meltemi.persistence.executions import WriteBatch
+from meltemi.services.errors import NotFound
+
+if TYPE_CHECKING:
+    from meltemi.services.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _RerunFailed:
+    reset: bool
+    env: Any
+
+
+@dataclass(frozen=True, slots=True)
+class TimerEntry:
+    id: str
+    fire_at: datetime
+    workflow_execution_id: str
+    event: TimerFired
+
+
+class Transaction:
+    """The work of one batch: states touched, and what to do once it commits."""
+
+    def __init__(self, runtime: Runtime, conn: Connection, inline_budget: int) -> None:
+        self.runtime = runtime
+        self.conn = conn
+        self.now = runtime.clock()
+        self.inline_budget = inline_budget
+        self.locked: dict[str, int] = {}
+        self.touched: set[str] = set()
+        self.local: deque[tuple[str, Any]] = deque()
+        self.dispatch: list[ActionRequest] = []
+        self.cancels: list[str] = []
+        self.timers: list[TimerEntry] = []
+        self.cancelled_timers: list[str] = []
+        self.finished_roots: set[str] = set()
+        self.after_commit: list[Callable[[], None]] = []
+        self.writes = WriteBatch()
+
+    def ctx(self) -> StepContext:
+        return StepContext(now=self.now, new_id=self.runtime.new_id)
+
+    # -- states --------------------------------------------------------------------------
+
+    def lock(self, root_id: str) -> None:
+        if root_id in self.locked:
+            return
+        version = self.runtime.store.lock_root(self.conn, root_id)
+        self.locked[root_id] = version or 0
+        self.runtime.cache.check_version(root_id, version or 0)
+
+    def state(self, wf_id: str) -> ExecutionState:
+        cache = self.runtime.cache
+        root_id = cache.root_of(wf_id)
+        if root_id is None:
+            row = self.runtime.store.workflow_row(self.conn, wf_id)
+            if row is None:
+                raise NotFound(f"Execution not found [id={wf_id}]")
+            root_id = row["root_execution_id"] or wf_id
+            cache.remember_root(wf_id, root_id)
+        self.lock(root_id)
+        state = cache.get(wf_id)
+        if state is None:
+            row = self.runtime.store.workflow_row(self.conn, wf_id)
+            if row is None:
+                raise NotFound(f"Execution not found [id={wf_id}]")
+            spec = self.runtime.definitions.spec(row["spec_id"], self.conn)
+            loaded = self.runtime.store.load(self.conn, wf_id, spec)
+            if loaded is None:
+                raise NotFound(f"Execution not found [id={wf_id}]")
+            state, saved_items = loaded
+            cache.put(state, saved_items)
+        return state
+
+    # -- applying ------------------------------------------------------------------------
+
+    def handle(self, wf_id: str, event: Event) -> Decision:
+        state = self.state(wf_id)
+        if isinstance(event, TimerFired):
+            self.runtime.store.delete_timers(self.conn, [event.timer_id])
+        decision = engine.handle(state, event, self.ctx())
+        self.apply(state, decision)
+        return decision
+
+    def started(self, state: ExecutionState, decision: Decision) -> None:
+        """A new execution (root or child) and the decision that started it."""
+        self.runtime.cache.put(state, set())
+        self.runtime.cache.remember_root(state.workflow.id, state.workflow.root_id)
+        if state.workflow.root_id == state.workflow.id:
+            self.locked.setdefault(state.workflow.id, 0)
+        self.apply(state, decision)
+
+    def apply(self, state: ExecutionState, decision: Decision) -> None:
+        wf = state.workflow
+        self.writes.stage(state, decision, self.runtime.cache.saved_items(wf.id))
+        self.touched.add(wf.root_id)
+        for command in decision.commands:
+            self._route(state, command)
+        if wf.id == wf.root_id and wf.is_completed:
+            self.finished_roots.add(wf.id)
+
+    def _route(self, state: ExecutionState, command: Command) -> None:  # one branch per command
+        if isinstance(command, RunAction):
+            self._run_action(state, command)
+        elif isinstance(command, StartWorkflow):
+            self.local.append(("start", command))
+        elif isinstance(command, ScheduleTimer):
+            self._timer(state, command)
+        elif isinstance(command, CancelTimer):
+            self.runtime.store.delete_timers(self.conn, [command.timer_id])
+            self.cancelled_timers.append(command.timer_id)
+        elif isinstance(command, CancelRun):
+            if command.child_workflow:
+                self.local.append(
+                    (command.run_id, StopRequested(state=State.CANCELLED, message=None))
+                )
+            else:
+                self.cancels.append(command.run_id)
+        elif isinstance(command, PauseWorkflow):
+            self.local.append(
+                (command.workflow_execution_id, PauseRequested(message=command.message))
+            )
+        elif isinstance(command, ResumeWorkflow):
+            self.local.append((command.workflow_execution_id, ResumeRequested(env=command.env)))
+        elif isinstance(command, StopWorkflow):
+            self.local.append(
+                (
+                    command.workflow_execution_id,
+                    StopRequested(state=command.state, message=command.message),
+                )
+            )
+        elif isinstance(command, RerunWorkflow):
+            self.local.append(
+                (command.workflow_execution_id, _RerunFailed(command.reset, command.env))
+            )
+        elif isinstance(command, NotifyParent):
+            self.local.append((command.parent_id, _parent_event(command)))
+
+    def _run_action(self, state: ExecutionState, command: RunAction) -> None:
+        request = ActionRequest(
+            run_id=command.run_id,
+            action=command.action,
+            input=command.input,
+            workflow_execution_id=command.workflow_execution_id,
+            task_execution_id=command.task_execution_id,
+            workflow_name=state.workflow.workflow_name,
+            task_name=command.task_name,
+            index=command.index,
+            attempt=command.attempt,
+            timeout=command.timeout,
+        )
+        if self.inline_budget > 0:
+            outcome = self.runtime.executor.run_now(request)
+            if outcome is not None:
+                self.inline_budget -= 1
+                self.local.append(
+                    (
+                        command.workflow_execution_id,
+                        RunCompleted(
+                            run_id=command.run_id,
+                            result=ActionResult(
+                                data=outcome.data,
+                                error=outcome.error,
+                                cancelled=outcome.cancelled,
+                            ),
+                        ),
+                    )
+                )
+                return
+        self.dispatch.append(request)
+
+    def _timer(self, state: ExecutionState, command: ScheduleTimer) -> None:
+        fire_at = self.now + timedelta(seconds=command.delay)
+        self.runtime.store.add_timers(
+            self.conn,
+            [
+                {
+                    "id": command.timer_id,
+                    "root_execution_id": state.workflow.root_id,
+                    "workflow_execution_id": command.workflow_execution_id,
+                    "task_execution_id": command.task_id,
+                    "kind": str(command.kind),
+                    "fire_at": fire_at,
+                }
+            ],
+        )
+        self.timers.append(
+            TimerEntry(
+                command.timer_id,
+                fire_at,
+                command.workflow_execution_id,
+                TimerFired(timer_id=command.timer_id, kind=command.kind, task_id=command.task_id),
+            )
+        )
+
+    # -- local work ------------------------------------------------------------------------
+
+    def run_local(self) -> None:
+        """Carries out the work that stays inside this transaction, until none is left."""
+        while self.local:
+            target, item = self.local.popleft()
+            if target == "start":
+                self._start_child(item)
+            elif isinstance(item, _RerunFailed):
+                child = self.state(target)
+                for task in child.unhandled_errors():
+                    self.handle(
+                        target, RerunRequested(task_id=task.id, reset=item.reset, env=item.env)
+                    )
+            else:
+                self.handle(target, item)
+
+    def _start_child(self, command: StartWorkflow) -> None:
+        parent = self.state(command.parent_id)
+        runtime = self.runtime
+        try:
+            workbook = runtime.workbook_of(parent.workflow.workflow_id, self.conn)
+            definition = runtime.definitions.resolve_workflow(
+                command.workflow, namespace=command.namespace, workbook=workbook, conn=self.conn
+            )
+            spec = runtime.definitions.spec(definition.spec_id, self.conn)
+            request = StartRequest(
+                id=command.run_id,
+                workflow_name=definition.name,
+                spec_id=definition.spec_id,
+                workflow_id=definition.id,
+                namespace=definition.namespace,
+                input=command.input,
+                params=command.params,
+                root_id=command.root_id,
+                parent_id=command.parent_id,
+                task_execution_id=command.task_execution_id,
+                run_index=command.index,
+            )
+            state, decision = engine.start_workflow(spec, request, self.ctx())
+        except (NotFound, WorkflowInputError) as e:
+            self.handle(
+                command.parent_id,
+                RunCompleted(run_id=command.run_id, result=ActionResult(error=str(e))),
+            )
+            return
+        self.started(state, decision)
+
+
+def _parent_event(command: NotifyParent) -> Event:
+    if command.state in (State.PAUSED, State.RUNNING):
+        return RunStateChanged(run_id=command.run_id, state=command.state)
+    if command.state is State.SUCCESS:
+        return RunCompleted(run_id=command.run_id, result=ActionResult(data=command.output))
+    return RunCompleted(
+        run_id=command.run_id,
+        result=ActionResult(error=command.error, cancelled=command.state is State.CANCELLED),
+    )

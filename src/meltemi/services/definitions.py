@@ -1,0 +1,450 @@
+"""Registering and finding definitions: workflows, workbooks and ad-hoc actions.
+
+A document is parsed and validated once, when it is registered; each workflow's spec
+is stored as JSON under the hash of its content and executions refer to that, so a
+running execution keeps its spec when the definition is updated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.engine import Connection
+
+from meltemi.lang import (
+    ActionSpec,
+    Document,
+    DocumentKind,
+    WorkflowSpec,
+    load,
+    spec_from_json,
+    spec_to_json,
+)
+from meltemi.persistence.db import Database
+from meltemi.persistence.models import (
+    ActionDefinitionRow,
+    SpecRow,
+    WorkbookRow,
+    WorkflowDefinitionRow,
+    table,
+)
+from meltemi.services.errors import Duplicate, InvalidInput, NotFound
+
+WORKFLOWS = table(WorkflowDefinitionRow)
+SPECS = table(SpecRow)
+WORKBOOKS = table(WorkbookRow)
+ACTIONS = table(ActionDefinitionRow)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkflowDefinition:
+    id: str
+    name: str
+    namespace: str
+    definition: str
+    spec_id: str
+    checksum: str
+    input: str
+    interface: dict[str, Any]
+    tags: list[str]
+    scope: str
+    project_id: str
+    workbook_name: str | None
+    created_at: datetime
+    updated_at: datetime | None
+
+
+def _workflow(row: Any) -> WorkflowDefinition:
+    return WorkflowDefinition(
+        id=row.id,
+        name=row.name,
+        namespace=row.namespace,
+        definition=row.definition,
+        spec_id=row.spec_id,
+        checksum=row.checksum,
+        input=row.input,
+        interface=row.interface or {},
+        tags=list(row.tags or []),
+        scope=row.scope,
+        project_id=row.project_id,
+        workbook_name=row.workbook_name,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def input_text(spec: WorkflowSpec | ActionSpec) -> str:
+    """Mistral's text form of declared input: ``a, b="x"``."""
+    return ", ".join(
+        p.name if p.required else f"{p.name}={json.dumps(p.default)}" for p in spec.input
+    )
+
+
+def _interface(spec: WorkflowSpec) -> dict[str, Any]:
+    return {
+        "input": [p.name if p.required else {p.name: p.default} for p in spec.input],
+        "output": list(spec.output),
+    }
+
+
+def _member_text(name: str, body: Any) -> str:
+    return yaml.safe_dump({"version": "2.0", name: body}, sort_keys=False)
+
+
+class SpecCache:
+    """Parsed specs by id (most used stay in memory)."""
+
+    def __init__(self, limit: int = 512) -> None:
+        self._specs: dict[str, WorkflowSpec] = {}
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def get(self, spec_id: str, load_json: Callable[[], Any]) -> WorkflowSpec:
+        with self._lock:
+            found = self._specs.get(spec_id)
+        if found is not None:
+            return found
+        spec = spec_from_json(WorkflowSpec, load_json())
+        with self._lock:
+            if len(self._specs) >= self._limit:
+                self._specs.pop(next(iter(self._specs)))
+            self._specs[spec_id] = spec
+        return spec
+
+    def put(self, spec_id: str, spec: WorkflowSpec) -> None:
+        with self._lock:
+            self._specs[spec_id] = spec
+
+
+class Definitions:
+    """Workflows, workbooks and ad-hoc actions stored in the database."""
+
+    def __init__(self, db: Database, specs: SpecCache | None = None) -> None:
+        self.db = db
+        self.specs = specs or SpecCache()
+
+    # -- specs ---------------------------------------------------------------------------
+
+    def spec(self, spec_id: str, conn: Connection | None = None) -> WorkflowSpec:
+        def load_json() -> Any:
+            if conn is not None:
+                return self._spec_json(conn, spec_id)
+            with self.db.read() as c:
+                return self._spec_json(c, spec_id)
+
+        return self.specs.get(spec_id, load_json)
+
+    @staticmethod
+    def _spec_json(conn: Connection, spec_id: str) -> Any:
+        row = conn.execute(sa.select(SPECS.c.spec).where(SPECS.c.id == spec_id)).scalar()
+        if row is None:
+            raise NotFound(f"workflow spec {spec_id} is missing from the database")
+        return row
+
+    def _store_spec(self, conn: Connection, spec: WorkflowSpec) -> str:
+        data = spec_to_json(spec)
+        spec_id = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        exists = conn.execute(sa.select(SPECS.c.id).where(SPECS.c.id == spec_id)).scalar()
+        if exists is None:
+            conn.execute(
+                SPECS.insert().values(id=spec_id, name=spec.name, spec=data, created_at=_now())
+            )
+        self.specs.put(spec_id, spec)
+        return spec_id
+
+    # -- workflows -----------------------------------------------------------------------
+
+    def parse(self, text: str, kind: DocumentKind, file: str = "<definition>") -> Document:
+        """Parses a definition; raises lang.DefinitionError when it is not valid."""
+        return load(text, file, kind=kind)
+
+    def create_workflows(
+        self,
+        text: str,
+        *,
+        namespace: str = "",
+        scope: str = "private",
+        file: str = "<definition>",
+    ) -> list[WorkflowDefinition]:
+        document = self.parse(text, DocumentKind.WORKFLOWS, file)
+        if document.kind is not DocumentKind.WORKFLOWS or not document.workflows:
+            raise InvalidInput("the document defines no workflows (is it a workbook?)")
+        with self.db.write() as conn:
+            return self._save_workflows(
+                conn, text, document.workflows, namespace, scope, None, update=False
+            )
+
+    def update_workflows(
+        self,
+        text: str,
+        *,
+        namespace: str = "",
+        scope: str = "private",
+        identifier: str | None = None,
+    ) -> list[WorkflowDefinition]:
+        document = self.parse(text, DocumentKind.WORKFLOWS)
+        if identifier is not None and len(document.workflows) != 1:
+            raise InvalidInput(
+                "an update by id takes a document with exactly one workflow; "
+                f"this one has {len(document.workflows)}"
+            )
+        with self.db.write() as conn:
+            if identifier is not None:
+                existing = self._find(conn, identifier, namespace)
+                if existing is None:
+                    raise NotFound(f"Workflow not found [workflow_identifier={identifier}]")
+            return self._save_workflows(
+                conn,
+                text,
+                document.workflows,
+                namespace,
+                scope,
+                None,
+                update=True,
+                identifier=identifier,
+            )
+
+    def _save_workflows(
+        self,
+        conn: Connection,
+        text: str,
+        workflows: Sequence[WorkflowSpec],
+        namespace: str,
+        scope: str,
+        workbook: str | None,
+        *,
+        update: bool,
+        identifier: str | None = None,
+        bodies: dict[str, Any] | None = None,
+    ) -> list[WorkflowDefinition]:
+        saved = []
+        single = len(workflows) == 1 and workbook is None
+        raw = None if single or bodies is not None else yaml.safe_load(text)
+        for spec in workflows:
+            name = f"{workbook}.{spec.name}" if workbook else spec.name
+            if single:
+                definition = text
+            else:
+                body = (bodies or raw or {}).get(spec.name)
+                definition = _member_text(name if workbook is None else spec.name, body)
+            spec_id = self._store_spec(conn, spec)
+            values = {
+                "definition": definition,
+                "spec_id": spec_id,
+                "checksum": hashlib.md5(definition.encode(), usedforsecurity=False).hexdigest(),
+                "input": input_text(spec),
+                "interface": _interface(spec),
+                "tags": list(spec.tags),
+                "scope": scope,
+                "workbook_name": workbook,
+            }
+            existing = (
+                self._find(conn, identifier, namespace)
+                if identifier is not None
+                else self._by_name(conn, name, namespace)
+            )
+            if existing is not None and not update:
+                raise Duplicate(
+                    f"Duplicate entry for WorkflowDefinition ['name', 'namespace', 'project_id']:"
+                    f" {name}, {namespace or '(default)'}: a workflow with this name exists; "
+                    "update it instead (PUT) or delete it first"
+                )
+            if existing is None and update:
+                raise NotFound(f"Workflow not found [workflow_identifier={name}]")
+            now = _now()
+            if existing is None:
+                wf_id = str(uuid.uuid4())
+                conn.execute(
+                    WORKFLOWS.insert().values(
+                        id=wf_id, name=name, namespace=namespace, created_at=now, **values
+                    )
+                )
+            else:
+                wf_id = existing.id
+                conn.execute(
+                    WORKFLOWS.update()
+                    .where(WORKFLOWS.c.id == wf_id)
+                    .values(updated_at=now, **values)
+                )
+            row = conn.execute(sa.select(WORKFLOWS).where(WORKFLOWS.c.id == wf_id)).first()
+            saved.append(_workflow(row))
+        return saved
+
+    @staticmethod
+    def _by_name(conn: Connection, name: str, namespace: str) -> Any:
+        return conn.execute(
+            sa.select(WORKFLOWS).where(WORKFLOWS.c.name == name, WORKFLOWS.c.namespace == namespace)
+        ).first()
+
+    def _find(self, conn: Connection, identifier: str, namespace: str) -> Any:
+        row = conn.execute(sa.select(WORKFLOWS).where(WORKFLOWS.c.id == identifier)).first()
+        return row if row is not None else self._by_name(conn, identifier, namespace)
+
+    def get_workflow(
+        self, identifier: str, namespace: str = "", conn: Connection | None = None
+    ) -> WorkflowDefinition:
+        """A workflow by id or by name (in the given namespace)."""
+        if conn is None:
+            with self.db.read() as c:
+                row = self._find(c, identifier, namespace)
+        else:
+            row = self._find(conn, identifier, namespace)
+        if row is None:
+            where = f", namespace={namespace}" if namespace else ""
+            raise NotFound(f"Workflow not found [workflow_identifier={identifier}{where}]")
+        return _workflow(row)
+
+    def resolve_workflow(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        workbook: str | None,
+        conn: Connection | None = None,
+    ) -> WorkflowDefinition:
+        """A sub-workflow as a task names it: the workbook's own member first, then the
+        name in the caller's namespace, then in the default namespace."""
+        candidates = []
+        if workbook:
+            candidates.append((f"{workbook}.{name}", namespace))
+        candidates.append((name, namespace))
+        if namespace:
+            candidates.append((name, ""))
+
+        def lookup(c: Connection) -> Any:
+            for candidate, ns in candidates:
+                row = self._by_name(c, candidate, ns)
+                if row is not None:
+                    return row
+            return c.execute(sa.select(WORKFLOWS).where(WORKFLOWS.c.id == name)).first()
+
+        if conn is None:
+            with self.db.read() as c:
+                row = lookup(c)
+        else:
+            row = lookup(conn)
+        if row is None:
+            where = f", namespace={namespace}" if namespace else ""
+            raise NotFound(f"Workflow not found [workflow_identifier={name}{where}]")
+        return _workflow(row)
+
+    def delete_workflow(self, identifier: str, namespace: str = "") -> None:
+        with self.db.write() as conn:
+            row = self._find(conn, identifier, namespace)
+            if row is None:
+                raise NotFound(f"Workflow not found [workflow_identifier={identifier}]")
+            conn.execute(WORKFLOWS.delete().where(WORKFLOWS.c.id == row.id))
+
+    # -- workbooks -------------------------------------------------------------------------
+
+    def create_workbook(
+        self, text: str, *, namespace: str = "", scope: str = "private", update: bool = False
+    ) -> Document:
+        document = self.parse(text, DocumentKind.WORKBOOK)
+        name = document.name or ""
+        raw = yaml.safe_load(text)
+        bodies = raw.get("workflows") or {}
+        now = _now()
+        with self.db.write() as conn:
+            existing = conn.execute(
+                sa.select(WORKBOOKS.c.id).where(
+                    WORKBOOKS.c.name == name, WORKBOOKS.c.namespace == namespace
+                )
+            ).scalar()
+            if existing is not None and not update:
+                raise Duplicate(f"Duplicate entry for Workbook: {name}; update it instead")
+            if existing is None and update:
+                raise NotFound(f"Workbook not found [name={name}]")
+            if existing is None:
+                conn.execute(
+                    WORKBOOKS.insert().values(
+                        id=str(uuid.uuid4()),
+                        name=name,
+                        namespace=namespace,
+                        definition=text,
+                        tags=list(document.tags),
+                        scope=scope,
+                        created_at=now,
+                    )
+                )
+            else:
+                conn.execute(
+                    WORKBOOKS.update()
+                    .where(WORKBOOKS.c.id == existing)
+                    .values(definition=text, tags=list(document.tags), scope=scope, updated_at=now)
+                )
+                conn.execute(
+                    WORKFLOWS.delete().where(
+                        WORKFLOWS.c.workbook_name == name, WORKFLOWS.c.namespace == namespace
+                    )
+                )
+                conn.execute(
+                    ACTIONS.delete().where(
+                        ACTIONS.c.workbook_name == name, ACTIONS.c.namespace == namespace
+                    )
+                )
+            self._save_workflows(
+                conn, text, document.workflows, namespace, scope, name, update=False, bodies=bodies
+            )
+            self._save_actions(
+                conn, document.actions, raw.get("actions") or {}, namespace, scope, name
+            )
+        return document
+
+    def _save_actions(
+        self,
+        conn: Connection,
+        actions: Sequence[ActionSpec],
+        bodies: dict[str, Any],
+        namespace: str,
+        scope: str,
+        workbook: str | None,
+    ) -> None:
+        now = _now()
+        for action in actions:
+            name = f"{workbook}.{action.name}" if workbook else action.name
+            exists = conn.execute(
+                sa.select(ACTIONS.c.id).where(
+                    ACTIONS.c.name == name, ACTIONS.c.namespace == namespace
+                )
+            ).scalar()
+            if exists is not None:
+                raise Duplicate(f"Duplicate entry for Action: {name}")
+            conn.execute(
+                ACTIONS.insert().values(
+                    id=str(uuid.uuid4()),
+                    name=name,
+                    namespace=namespace,
+                    definition=_member_text(action.name, bodies.get(action.name)),
+                    spec=spec_to_json(action),
+                    input=input_text(action),
+                    description=action.description,
+                    tags=list(action.tags),
+                    scope=scope,
+                    workbook_name=workbook,
+                    created_at=now,
+                )
+            )
+
+    def create_actions(
+        self, text: str, *, namespace: str = "", scope: str = "private"
+    ) -> list[str]:
+        document = self.parse(text, DocumentKind.ACTIONS)
+        raw = yaml.safe_load(text)
+        with self.db.write() as conn:
+            self._save_actions(conn, document.actions, raw, namespace, scope, None)
+        return [a.name for a in document.actions]
