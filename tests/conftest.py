@@ -1,3 +1,3 @@
 """Shared test configuration; fixtures live in tests/fixtures/ and are loaded here."""
 
-pytest_plugins = ["tests.fixtures.paths"]
+pytest_plugins = ["tests.fixtures.paths", "tests.fixtures.databases", "tests.fixtures.runtime"]

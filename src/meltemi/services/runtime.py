@@ -160,6 +160,7 @@ class Runtime:
         self._queue: queue.Queue[_Work | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="meltemi-engine", daemon=True)
         self._accepting = False
+        self._stopped = False
         self._finished = threading.Condition()
         self._workbooks: dict[str, str | None] = {}
 
@@ -176,6 +177,9 @@ class Runtime:
 
     def stop(self, *, grace: float = 10.0) -> None:
         """Stops taking work, lets in-flight actions finish for ``grace`` seconds."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._accepting = False
         self.timers.stop()
         if grace <= 0:

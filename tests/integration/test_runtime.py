@@ -1,0 +1,224 @@
+"""The runtime on a real database (SQLite file and PostgreSQL): runs, timers, restarts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from meltemi.actions import Action, ActionContext, ActionDescriptor, ActionRegistry
+from meltemi.engine import State, WorkflowInputError
+from meltemi.persistence.db import Database
+from meltemi.persistence.executions import RUNS, TASKS, TIMERS
+from meltemi.services.runtime import INTERRUPTED, Runtime
+from tests.fixtures.runtime import RuntimeFactory
+
+HELLO = """
+version: '2.0'
+hello:
+  input:
+    - name: world
+  tasks:
+    greet:
+      action: std.echo output="Hello, <% $.name %>"
+      publish: {greeting: <% task().result %>}
+      on-success: shout
+    shout:
+      action: std.echo output="<% $.greeting %>!" delay=0.01
+      publish: {shouted: <% task().result %>}
+  output:
+    message: <% $.shouted %>
+"""
+
+
+def _tasks(runtime: Runtime, execution_id: str) -> list[tuple[str, str]]:
+    with runtime.db.read() as conn:
+        rows = conn.execute(
+            sa.select(TASKS.c.name, TASKS.c.state)
+            .where(TASKS.c.workflow_execution_id == execution_id)
+            .order_by(TASKS.c.seq)
+        ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def test_runs_a_workflow_to_success(runtime: Runtime) -> None:
+    runtime.definitions.create_workflows(HELLO)
+    execution = runtime.start_execution("hello", input={"name": "Ann"})
+    final = runtime.wait(execution.id, timeout=30)
+    assert final.state is State.SUCCESS
+    assert final.output == {"message": "Hello, Ann!"}
+    assert _tasks(runtime, execution.id) == [("greet", "SUCCESS"), ("shout", "SUCCESS")]
+    with runtime.db.read() as conn:
+        runs = conn.execute(sa.select(RUNS.c.name, RUNS.c.state, RUNS.c.output)).all()
+    assert sorted((r[0], r[1]) for r in runs) == [("std.echo", "SUCCESS")] * 2
+
+
+def test_client_given_id_makes_start_idempotent(runtime: Runtime) -> None:
+    runtime.definitions.create_workflows(HELLO)
+    first = runtime.start_execution("hello", execution_id="11111111-2222-3333-4444-555555555555")
+    again = runtime.start_execution("hello", execution_id=first.id)
+    assert again.id == first.id
+    assert runtime.wait(first.id, timeout=30).state is State.SUCCESS
+
+
+def test_bad_input_creates_nothing(runtime: Runtime) -> None:
+    runtime.definitions.create_workflows(HELLO)
+    with pytest.raises(WorkflowInputError, match="unexpected 'nope'"):
+        runtime.start_execution("hello", input={"nope": 1})
+
+
+WAITING = """
+version: '2.0'
+waiting:
+  tasks:
+    first:
+      wait-before: 1
+      action: std.echo output="waited"
+      publish: {r: <% task().result %>}
+"""
+
+
+def test_timer_fires_and_is_removed(runtime: Runtime) -> None:
+    runtime.definitions.create_workflows(WAITING)
+    started = time.monotonic()
+    execution = runtime.start_execution("waiting")
+    final = runtime.wait(execution.id, timeout=30)
+    assert final.state is State.SUCCESS
+    assert time.monotonic() - started >= 1.0
+    with runtime.db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(TIMERS)).scalar() == 0
+
+
+def test_timers_survive_a_restart(db_url: str, runtime_factory: RuntimeFactory) -> None:
+    first = runtime_factory(db_url)
+    first.definitions.create_workflows(WAITING.replace("wait-before: 1", "wait-before: 2"))
+    execution = first.start_execution("waiting")
+    first.stop(grace=0)
+    db = Database(db_url)
+    try:
+        with db.read() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(TIMERS)).scalar() == 1
+    finally:
+        db.dispose()
+    second = runtime_factory(db_url)
+    final = second.wait(execution.id, timeout=30)
+    assert final.state is State.SUCCESS
+    assert final.output == {"r": "waited"}
+
+
+def _blocking_action() -> type[Action]:
+    class Blocking(Action):
+        """Blocks until released; not idempotent (running it twice would matter)."""
+
+        release = threading.Event()
+        calls = 0
+
+        def run(self, context: ActionContext) -> Any:
+            type(self).calls += 1
+            type(self).release.wait(30)
+            return "done"
+
+    return Blocking
+
+
+def _registry(action: type[Action]) -> ActionRegistry:
+    registry = ActionRegistry()
+    registry.register(ActionDescriptor("test.blocking", action))
+    return registry
+
+
+BLOCKING = """
+version: '2.0'
+blocking:
+  tasks:
+    once:
+      action: test.blocking
+      on-error: handled
+    handled:
+      action: std.noop
+"""
+
+
+def test_in_flight_action_that_is_not_safe_fails_after_restart(
+    db_url: str, runtime_factory: RuntimeFactory
+) -> None:
+    blocking: Any = _blocking_action()
+    first = runtime_factory(db_url, registry=_registry(blocking))
+    first.definitions.create_workflows(BLOCKING)
+    execution = first.start_execution("blocking")
+    deadline = time.monotonic() + 10
+    while blocking.calls == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    first.stop(grace=0)
+    blocking.release.set()
+    second = runtime_factory(db_url, registry=_registry(blocking))
+    final = second.wait(execution.id, timeout=30)
+    assert final.state is State.SUCCESS
+    with second.db.read() as conn:
+        info = conn.execute(sa.select(TASKS.c.state_info).where(TASKS.c.name == "once")).scalar()
+    assert info == INTERRUPTED
+    assert blocking.calls == 1
+
+
+NESTED = """
+version: '2.0'
+name: book
+workflows:
+  parent:
+    input: [items]
+    tasks:
+      each:
+        with-items: x in <% $.items %>
+        concurrency: 2
+        workflow: child n=<% $.x %>
+        publish: {squares: <% task().result.select($.square) %>}
+  child:
+    input: [n]
+    tasks:
+      square:
+        action: std.echo output=<% $.n * $.n %> delay=0.01
+        publish: {square: <% task().result %>}
+    output:
+      square: <% $.square %>
+"""
+
+
+def test_workbook_sub_workflows_with_items(runtime: Runtime) -> None:
+    runtime.definitions.create_workbook(NESTED)
+    execution = runtime.start_execution("book.parent", input={"items": [1, 2, 3, 4]})
+    final = runtime.wait(execution.id, timeout=60)
+    assert final.state is State.SUCCESS, final.state_info
+    assert final.output == {"squares": [1, 4, 9, 16]}
+
+
+PAUSABLE = """
+version: '2.0'
+waiting:
+  tasks:
+    first:
+      wait-before: 1
+      action: std.noop
+      on-success: second
+    second:
+      action: std.noop
+"""
+
+
+def test_pause_resume_and_cancel(runtime: Runtime) -> None:
+    runtime.definitions.create_workflows(PAUSABLE)
+    execution = runtime.start_execution("waiting")
+    runtime.pause(execution.id)
+    assert runtime.execution(execution.id).state is State.PAUSED
+    time.sleep(1.3)
+    assert runtime.execution(execution.id).state is State.PAUSED
+    runtime.resume(execution.id)
+    assert runtime.wait(execution.id, timeout=30).state is State.SUCCESS
+
+    other = runtime.start_execution("waiting")
+    runtime.stop_execution(other.id, State.CANCELLED, "no longer needed")
+    final = runtime.wait(other.id, timeout=30)
+    assert final.state is State.CANCELLED
+    assert final.state_info == "no longer needed"
