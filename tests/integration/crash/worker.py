@@ -7,6 +7,7 @@ it to end and prints its report as JSON.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -63,10 +64,8 @@ def main() -> None:
     runtime = Runtime(Database(url), registry=registry)
     runtime.start()
     try:
-        try:
+        with contextlib.suppress(Duplicate):
             runtime.definitions.create_workflows(workflow_text())
-        except Duplicate:
-            pass
         runtime.start_execution("crash", execution_id=execution_id)
         runtime.wait(execution_id, timeout=600)
         report = execution_report(runtime.db, execution_id)
