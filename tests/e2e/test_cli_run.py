@@ -1,0 +1,144 @@
+"""``meltemi run`` as users run it: a subprocess, exit codes, output, --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.paths import ROOT
+
+WORKFLOWS = """
+version: '2.0'
+greet:
+  input:
+    - name: world
+  tasks:
+    hello:
+      action: std.echo output="Hello, <% $.name %>"
+      publish: {greeting: <% task().result %>}
+  output:
+    greeting: <% $.greeting %>
+broken:
+  tasks:
+    first:
+      action: std.echo output="fine"
+      on-success: second
+    second:
+      action: std.fail error_data="the disk is full"
+"""
+
+WORKBOOK = """
+version: '2.0'
+name: book
+workflows:
+  main:
+    tasks:
+      call:
+        workflow: helper
+        publish: {got: <% task().result.value %>}
+    output:
+      got: <% $.got %>
+  helper:
+    tasks:
+      t:
+        action: std.echo output=42
+        publish: {value: <% task().result %>}
+    output:
+      value: <% $.value %>
+"""
+
+
+def meltemi(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "meltemi", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=dict(os.environ),
+        check=False,
+    )
+
+
+@pytest.fixture
+def workflows(tmp_path: Path) -> Path:
+    path = tmp_path / "wf.yaml"
+    path.write_text(WORKFLOWS)
+    return path
+
+
+def test_success_prints_output_and_exits_0(workflows: Path) -> None:
+    result = meltemi("run", str(workflows), "--input", '{"name": "Ann"}')
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"greeting": "Hello, Ann"}
+
+
+def test_json_report_lists_tasks_in_start_order(workflows: Path) -> None:
+    result = meltemi("run", str(workflows), "--workflow", "broken", "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert set(report) == {"id", "workflow_name", "state", "state_info", "output", "tasks"}
+    assert report["state"] == "ERROR"
+    assert [(t["name"], t["state"]) for t in report["tasks"]] == [
+        ("first", "SUCCESS"),
+        ("second", "ERROR"),
+    ]
+    assert "the disk is full" in report["state_info"]
+
+
+def test_error_exits_1_and_says_why(workflows: Path) -> None:
+    result = meltemi("run", str(workflows), "-w", "broken")
+    assert result.returncode == 1
+    assert "ended in ERROR" in result.stderr
+    assert "second -> the disk is full" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_workbook_member_by_short_or_full_name(tmp_path: Path) -> None:
+    path = tmp_path / "book.yaml"
+    path.write_text(WORKBOOK)
+    for name in ("main", "book.main"):
+        result = meltemi("run", str(path), "--workflow", name)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == {"got": 42}
+
+
+def test_input_from_file_and_kept_database(workflows: Path, tmp_path: Path) -> None:
+    (tmp_path / "in.json").write_text('{"name": "file"}')
+    db = f"sqlite:///{tmp_path / 'kept.db'}"
+    for _ in range(2):
+        result = meltemi("run", str(workflows), "-i", f"@{tmp_path / 'in.json'}", "--db", db)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == {"greeting": "Hello, file"}
+    assert (tmp_path / "kept.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--input", "{not json"], "--input is not valid JSON"),
+        (["--input", "[1]"], "must be a JSON object"),
+        (["--input", '{"nope": 1}'], "unexpected 'nope'"),
+        (["--workflow", "missing"], "no workflow 'missing'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(
+    workflows: Path, args: list[str], message: str
+) -> None:
+    result = meltemi("run", str(workflows), *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_document_exits_2_with_position(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("version: '2.0'\nwf:\n  tasks:\n    t1:\n      on-success: nowhere\n")
+    result = meltemi("run", str(path))
+    assert result.returncode == 2
+    assert f"{path}:5:19: error:" in result.stderr
