@@ -124,7 +124,8 @@ def task_row(task: TaskExecution, wf: WorkflowExecution) -> dict[str, Any]:
         "state_info": task.state_info,
         "triggered_by": [{"task_id": t.task_id, "event": t.event} for t in task.triggered_by],
         "published": dict(task.published),
-        "result": task.result,
+        # A task's result is its runs' output (derived on load), not stored twice.
+        "result": None,
         "processed": task.processed,
         "error_handled": task.error_handled,
         "next_tasks": [list(n) for n in task.next_tasks],
@@ -189,6 +190,24 @@ def task_record(row: Row, values: Mapping[str, Any] | None) -> TaskExecution:
         started_at=row["started_at"],
         finished_at=row["finished_at"],
     )
+
+
+def task_result(task: TaskExecution, runs: Sequence[Run]) -> Any:
+    """A task's result from its runs: one output, or the list of item outputs."""
+    accepted = sorted((r for r in runs if r.accepted and r.is_completed), key=lambda r: r.index)
+    if task.items is not None:
+        return [r.output for r in accepted]
+    return accepted[-1].output if accepted else None
+
+
+def _with_results(tasks: list[TaskExecution], runs: Sequence[Run]) -> list[TaskExecution]:
+    by_task: dict[str, list[Run]] = {}
+    for run in runs:
+        by_task.setdefault(run.task_execution_id, []).append(run)
+    return [
+        t.evolve(result=task_result(t, by_task.get(t.id, []))) if t.is_completed else t
+        for t in tasks
+    ]
 
 
 def run_row(run: Run, wf: WorkflowExecution, task_name: str | None) -> dict[str, Any]:
@@ -337,11 +356,12 @@ class ExecutionStore:
             .mappings()
             .all()
         )
+        run_records = [run_record(r) for r in runs]
         state = ExecutionState.load(
             spec,
             workflow_record(row),
-            [task_record(t, values.get(t["id"])) for t in tasks],
-            [run_record(r) for r in runs],
+            _with_results([task_record(t, values.get(t["id"])) for t in tasks], run_records),
+            run_records,
         )
         return state, set(values)
 
