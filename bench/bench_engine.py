@@ -4,7 +4,7 @@
     python bench/bench_engine.py linear fanout   # some of them
     python bench/bench_engine.py --repeat 3
 
-Each run registers the workflow, then times from start_execution to the end of the
+Each run registers the workflow, then times from the start of the execution to the end of the
 execution (as ../shared/peer/bench.py times the real Mistral through its API, minus
 HTTP). Reported: wall time, per-unit time, peak resident memory of the process, and
 for the publish workload the database size. Mistral 23.0.0 on this machine, from
@@ -116,6 +116,7 @@ WORKLOADS = {
 def run_one(name: str, n: int) -> dict[str, Any]:
     """Runs in a child process: one workload, one size; prints a JSON line."""
     from meltemi.persistence.db import Database, sqlite_url
+    from meltemi.services.executions import Executions
     from meltemi.services.runtime import Runtime
 
     make, _sizes = WORKLOADS[name]
@@ -128,7 +129,7 @@ def run_one(name: str, n: int) -> dict[str, Any]:
         runtime.definitions.create_workflows(text)
         registered = time.perf_counter() - started
         started = time.perf_counter()
-        execution = runtime.start_execution(workflow, input=workflow_input)
+        execution = Executions(runtime).start(workflow, input=workflow_input)
         final = runtime.wait(execution.id, timeout=900)
         elapsed = time.perf_counter() - started
         runtime.stop(grace=0)

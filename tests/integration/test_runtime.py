@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ import sqlalchemy as sa
 from meltemi.actions import Action, ActionContext, ActionDescriptor, ActionRegistry
 from meltemi.engine import State, WorkflowInputError
 from meltemi.persistence.db import Database
-from meltemi.persistence.executions import RUNS, TASKS, TIMERS
+from meltemi.persistence.executions import RUNS, TASKS, TIMERS, WF
+from meltemi.services.errors import Conflict, NotFound
+from meltemi.services.executions import Executions, ExpirationPolicy
 from meltemi.services.runtime import INTERRUPTED, Runtime
 from tests.fixtures.runtime import RuntimeFactory
 
@@ -46,7 +49,7 @@ def _tasks(runtime: Runtime, execution_id: str) -> list[tuple[str, str]]:
 
 def test_runs_a_workflow_to_success(runtime: Runtime) -> None:
     runtime.definitions.create_workflows(HELLO)
-    execution = runtime.start_execution("hello", input={"name": "Ann"})
+    execution = Executions(runtime).start("hello", input={"name": "Ann"})
     final = runtime.wait(execution.id, timeout=30)
     assert final.state is State.SUCCESS
     assert final.output == {"message": "Hello, Ann!"}
@@ -58,8 +61,8 @@ def test_runs_a_workflow_to_success(runtime: Runtime) -> None:
 
 def test_client_given_id_makes_start_idempotent(runtime: Runtime) -> None:
     runtime.definitions.create_workflows(HELLO)
-    first = runtime.start_execution("hello", execution_id="11111111-2222-3333-4444-555555555555")
-    again = runtime.start_execution("hello", execution_id=first.id)
+    first = Executions(runtime).start("hello", execution_id="11111111-2222-3333-4444-555555555555")
+    again = Executions(runtime).start("hello", execution_id=first.id)
     assert again.id == first.id
     assert runtime.wait(first.id, timeout=30).state is State.SUCCESS
 
@@ -67,7 +70,7 @@ def test_client_given_id_makes_start_idempotent(runtime: Runtime) -> None:
 def test_bad_input_creates_nothing(runtime: Runtime) -> None:
     runtime.definitions.create_workflows(HELLO)
     with pytest.raises(WorkflowInputError, match="unexpected 'nope'"):
-        runtime.start_execution("hello", input={"nope": 1})
+        Executions(runtime).start("hello", input={"nope": 1})
 
 
 WAITING = """
@@ -84,7 +87,7 @@ waiting:
 def test_timer_fires_and_is_removed(runtime: Runtime) -> None:
     runtime.definitions.create_workflows(WAITING)
     started = time.monotonic()
-    execution = runtime.start_execution("waiting")
+    execution = Executions(runtime).start("waiting")
     final = runtime.wait(execution.id, timeout=30)
     assert final.state is State.SUCCESS
     assert time.monotonic() - started >= 1.0
@@ -95,7 +98,7 @@ def test_timer_fires_and_is_removed(runtime: Runtime) -> None:
 def test_timers_survive_a_restart(db_url: str, runtime_factory: RuntimeFactory) -> None:
     first = runtime_factory(db_url)
     first.definitions.create_workflows(WAITING.replace("wait-before: 1", "wait-before: 2"))
-    execution = first.start_execution("waiting")
+    execution = Executions(first).start("waiting")
     first.stop(grace=0)
     db = Database(db_url)
     try:
@@ -148,7 +151,7 @@ def test_in_flight_action_that_is_not_safe_fails_after_restart(
     blocking: Any = _blocking_action()
     first = runtime_factory(db_url, registry=_registry(blocking))
     first.definitions.create_workflows(BLOCKING)
-    execution = first.start_execution("blocking")
+    execution = Executions(first).start("blocking")
     deadline = time.monotonic() + 10
     while blocking.calls == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -188,7 +191,7 @@ workflows:
 
 def test_workbook_sub_workflows_with_items(runtime: Runtime) -> None:
     runtime.definitions.create_workbook(NESTED)
-    execution = runtime.start_execution("book.parent", input={"items": [1, 2, 3, 4]})
+    execution = Executions(runtime).start("book.parent", input={"items": [1, 2, 3, 4]})
     final = runtime.wait(execution.id, timeout=60)
     assert final.state is State.SUCCESS, final.state_info
     assert final.output == {"squares": [1, 4, 9, 16]}
@@ -209,16 +212,64 @@ waiting:
 
 def test_pause_resume_and_cancel(runtime: Runtime) -> None:
     runtime.definitions.create_workflows(PAUSABLE)
-    execution = runtime.start_execution("waiting")
-    runtime.pause(execution.id)
+    execution = Executions(runtime).start("waiting")
+    Executions(runtime).pause(execution.id)
     assert runtime.execution(execution.id).state is State.PAUSED
     time.sleep(1.3)
     assert runtime.execution(execution.id).state is State.PAUSED
-    runtime.resume(execution.id)
+    Executions(runtime).resume(execution.id)
     assert runtime.wait(execution.id, timeout=30).state is State.SUCCESS
 
-    other = runtime.start_execution("waiting")
-    runtime.stop_execution(other.id, State.CANCELLED, "no longer needed")
+    other = Executions(runtime).start("waiting")
+    Executions(runtime).stop(other.id, State.CANCELLED, "no longer needed")
     final = runtime.wait(other.id, timeout=30)
     assert final.state is State.CANCELLED
     assert final.state_info == "no longer needed"
+
+
+def test_delete_only_finished_unless_forced(runtime: Runtime) -> None:
+    runtime.definitions.create_workflows(PAUSABLE)
+    executions = Executions(runtime)
+    running = executions.start("waiting")
+    with pytest.raises(Conflict, match="Only completed executions can be deleted"):
+        executions.delete(running.id)
+    executions.delete(running.id, force=True)
+    with pytest.raises(NotFound):
+        runtime.execution(running.id)
+    with runtime.db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(TASKS)).scalar() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(TIMERS)).scalar() == 0
+
+
+def test_delete_removes_sub_workflows(runtime: Runtime) -> None:
+    runtime.definitions.create_workbook(NESTED)
+    executions = Executions(runtime)
+    done = executions.start("book.parent", input={"items": [1, 2]})
+    assert runtime.wait(done.id, timeout=60).state is State.SUCCESS
+    executions.delete(done.id)
+    with runtime.db.read() as conn:
+        for table in (WF, TASKS, RUNS):
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0
+
+
+def test_expiration_policy_deletes_old_finished_roots(runtime: Runtime) -> None:
+    runtime.definitions.create_workflows(HELLO)
+    executions = Executions(runtime)
+    ids = [executions.start("hello").id for _ in range(3)]
+    for execution_id in ids:
+        runtime.wait(execution_id, timeout=30)
+    assert executions.expire(ExpirationPolicy(max_finished=1)) == 2
+    assert executions.expire(ExpirationPolicy(older_than=timedelta(hours=1))) == 0
+    assert executions.expire(ExpirationPolicy(older_than=timedelta(seconds=-1))) == 1
+    with runtime.db.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(WF)).scalar() == 0
+
+
+def test_start_from_an_existing_execution(runtime: Runtime) -> None:
+    runtime.definitions.create_workflows(HELLO)
+    executions = Executions(runtime)
+    first = executions.start("hello", input={"name": "Bo"}, description="first")
+    copy = executions.start(source_execution_id=first.id)
+    final = runtime.wait(copy.id, timeout=30)
+    assert final.output == {"message": "Hello, Bo!"}
+    assert final.description == f"first Based on the execution '{first.id}'"

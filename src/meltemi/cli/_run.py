@@ -15,6 +15,7 @@ from meltemi.lang import DefinitionError, DocumentKind, parse, render_diagnostic
 from meltemi.persistence.db import Database, sqlite_url
 from meltemi.persistence.errors import DatabaseError
 from meltemi.services.errors import ServiceError
+from meltemi.services.executions import Executions
 from meltemi.services.runtime import Runtime
 
 EXIT_ERROR = 1
@@ -126,7 +127,7 @@ def _run(
         _fail(str(e), EXIT_BAD_INPUT)
     try:
         _register(runtime, text, kind, file)
-        execution = runtime.start_execution(workflow, input=workflow_input, params=params)
+        execution = Executions(runtime).start(workflow, input=workflow_input, params=params)
         final = runtime.wait(execution.id, timeout)
         report = _report(runtime, final.id)
     except (WorkflowInputError, DefinitionError, ServiceError) as e:

@@ -21,9 +21,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import typing
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,14 +37,8 @@ from meltemi.engine import (
     ActionResult,
     Event,
     ExecutionState,
-    PauseRequested,
-    RerunRequested,
-    ResumeRequested,
     RunCompleted,
-    SkipRequested,
-    StartRequest,
     State,
-    StopRequested,
     TimerFired,
     TimerKind,
     WorkflowExecution,
@@ -398,84 +391,6 @@ class Runtime:
                 sa.select(definitions.c.workbook_name).where(definitions.c.id == workflow_id)
             ).scalar()
         return self._workbooks[workflow_id]
-
-    # -- operations --------------------------------------------------------------------
-
-    def start_execution(
-        self,
-        workflow: str,
-        *,
-        namespace: str = "",
-        input: Mapping[str, Any] | None = None,  # Mistral's field name
-        params: Mapping[str, Any] | None = None,
-        description: str = "",
-        execution_id: str | None = None,
-        source_execution_id: str | None = None,
-    ) -> WorkflowExecution:
-        """Starts a workflow execution. With a known ``execution_id``, returns that one."""
-
-        def start(tx: Transaction) -> Callable[[], WorkflowExecution]:
-            if execution_id is not None:
-                row = self.store.workflow_row(tx.conn, execution_id)
-                if row is not None:
-                    from meltemi.persistence.executions import workflow_record
-
-                    existing = workflow_record(row)
-                    return lambda: existing
-            definition = self.definitions.get_workflow(workflow, namespace, conn=tx.conn)
-            spec = self.definitions.spec(definition.spec_id, tx.conn)
-            request = StartRequest(
-                id=execution_id or self.new_id(),
-                workflow_name=definition.name,
-                spec_id=definition.spec_id,
-                workflow_id=definition.id,
-                namespace=definition.namespace,
-                input=dict(input or {}),
-                params=dict(params or {}),
-                description=description,
-                source_execution_id=source_execution_id,
-            )
-            state, decision = engine.start_workflow(spec, request, tx.ctx())
-            tx.started(state, decision)
-            return lambda: state.workflow
-
-        resolved: Any = self.call(start)  # a callable result is resolved after the commit
-        return typing.cast(WorkflowExecution, resolved)
-
-    def _request(self, wf_id: str, event: Event) -> None:
-        def apply(tx: Transaction) -> None:
-            tx.handle(wf_id, event)
-
-        self.call(apply)
-
-    def pause(self, execution_id: str, message: str | None = None) -> None:
-        self._request(execution_id, PauseRequested(message=message))
-
-    def resume(self, execution_id: str, env: Mapping[str, Any] | None = None) -> None:
-        self._request(execution_id, ResumeRequested(env=env))
-
-    def stop_execution(self, execution_id: str, state: State, message: str | None = None) -> None:
-        self._request(execution_id, StopRequested(state=state, message=message))
-
-    def rerun(
-        self, task_id: str, *, reset: bool = True, env: Mapping[str, Any] | None = None
-    ) -> None:
-        wf_id = self._task_workflow(task_id)
-        self._request(wf_id, RerunRequested(task_id=task_id, reset=reset, env=env))
-
-    def skip(self, task_id: str) -> None:
-        self._request(self._task_workflow(task_id), SkipRequested(task_id=task_id))
-
-    def _task_workflow(self, task_id: str) -> str:
-        from meltemi.persistence.executions import TASKS
-
-        with self.db.read() as conn:
-            wf_id = conn.execute(
-                sa.select(TASKS.c.workflow_execution_id).where(TASKS.c.id == task_id)
-            ).scalar()
-        if wf_id is None:
-            raise NotFound(f"Task execution not found [id={task_id}]")
-        return str(wf_id)
 
     def execution(self, execution_id: str) -> WorkflowExecution:
         from meltemi.persistence.executions import workflow_record

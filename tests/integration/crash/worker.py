@@ -16,6 +16,7 @@ from typing import Any
 from meltemi.actions import Action, ActionContext, ActionDescriptor, ActionRegistry
 from meltemi.persistence.db import Database
 from meltemi.services.errors import Duplicate
+from meltemi.services.executions import Executions
 from meltemi.services.queries import execution_report
 from meltemi.services.runtime import Runtime
 
@@ -66,7 +67,7 @@ def main() -> None:
     try:
         with contextlib.suppress(Duplicate):
             runtime.definitions.create_workflows(workflow_text())
-        runtime.start_execution("crash", execution_id=execution_id)
+        Executions(runtime).start("crash", execution_id=execution_id)
         runtime.wait(execution_id, timeout=600)
         report = execution_report(runtime.db, execution_id)
     finally:
