@@ -1,0 +1,124 @@
+"""Data in workflows: vars, input defaults, env, execution(), task(), globals."""
+
+from __future__ import annotations
+
+from meltemi.engine import RunAction, StartWorkflow, State
+from tests.unit.engine.sim import Simulator, task
+
+
+def test_vars_are_evaluated_from_input_and_env() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  input:
+    - base: 10
+  vars:
+    doubled: <% $.base * 2 %>
+    region: <% env().region %>
+  tasks:
+    t:
+      action: std.echo output="<% $.doubled %>-<% $.region %>"
+      publish: {r: <% task().result %>}
+""")
+    state = sim.execute("wf", params={"env": {"region": "eu"}})
+    assert task(state, "t").published == {"r": "20-eu"}
+
+
+def test_execution_and_task_functions() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  input: [x]
+  tasks:
+    a:
+      action: std.echo output="a-out"
+      on-success: b
+    b:
+      action: std.noop
+      publish:
+        exec_id: <% execution().id %>
+        exec_input: <% execution().input %>
+        a_result: <% task(a).result %>
+        a_state: <% task(a).state %>
+        me: <% task().name %>
+""")
+    state = sim.execute("wf", {"x": 1})
+    assert task(state, "b").published == {
+        "exec_id": state.workflow.id,
+        "exec_input": {"x": 1},
+        "a_result": "a-out",
+        "a_state": "SUCCESS",
+        "me": "b",
+    }
+
+
+def test_later_publish_wins_along_a_path_and_branches_see_their_own() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      publish: {v: 1}
+      on-success: [b, c]
+    b:
+      action: std.noop
+      publish: {v: 2}
+      on-success: j
+    c:
+      action: std.noop
+      publish: {seen_by_c: <% $.v %>}
+      on-success: j
+    j:
+      join: all
+      action: std.noop
+      publish: {joined: <% $.v %>}
+""")
+    state = sim.execute("wf")
+    assert task(state, "c").published == {"seen_by_c": 1}
+    assert task(state, "j").published == {"joined": 2}
+
+
+def test_atomic_publish_is_visible_like_global() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.noop
+      on-complete:
+        publish:
+          atomic: {counter: 5}
+        next: b
+    b:
+      action: std.echo output=<% global(counter) %>
+      publish: {r: <% task().result %>}
+""")
+    assert task(sim.execute("wf"), "b").published == {"r": 5}
+
+
+def test_target_and_sub_workflow_reach_the_commands() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  input: [host]
+  tasks:
+    a:
+      action: std.echo output=1
+      target: <% $.host %>
+      on-success: b
+    b:
+      workflow: other
+other:
+  tasks:
+    t:
+      action: std.noop
+""")
+    wf_id = sim.start("wf", {"host": "worker-1"})
+    sim.run()
+    actions = [c for c in sim.log if isinstance(c, RunAction)]
+    assert actions[0].target == "worker-1"
+    starts = [c for c in sim.log if isinstance(c, StartWorkflow)]
+    assert starts[0].workflow == "other"
+    assert starts[0].root_id == wf_id
+    assert sim.states[wf_id].workflow.state is State.SUCCESS
