@@ -30,6 +30,8 @@ def start(step: Step) -> None:
 
 def enter(step: Step, name: str, trigger: Trigger | None) -> None:
     """A transition reached task ``name``: run a new execution of it (joins wait)."""
+    if step.wf.is_completed:
+        return  # a fail/succeed transition ended the workflow: nothing more starts
     if step.spec.task(name).join is not None:
         return  # joins are decided from the state's progress, see evaluate_joins()
     task = _tasks.create(step, name, (trigger,) if trigger else ())
@@ -112,7 +114,8 @@ def _arrange(fired: list[Fired]) -> list[Fired]:
 
 def evaluate_joins(step: Step) -> None:
     for name in step.state.take_touched_joins():
-        _evaluate_join(step, name)
+        if not step.wf.is_completed:
+            _evaluate_join(step, name)
 
 
 def _evaluate_join(step: Step, name: str) -> None:
@@ -153,9 +156,9 @@ def fail_stuck_joins(step: Step) -> bool:
     Called when nothing else is left to run, so that a workflow never hangs on a
     join (possible with loops, where reachability is not decided in advance).
     """
-    stuck = [t for t in step.state.incomplete_tasks() if t.state is State.WAITING]
-    if not stuck or len(stuck) != step.state.incomplete_count():
+    if not step.state.only_waiting_left():
         return False
+    stuck = step.state.incomplete_tasks()
     for task in sorted(stuck, key=lambda t: t.seq):
         arrived, _missed = step.state.join_progress(task.name)
         missing = sorted(n for n in step.spec.inbound(task.name) if n not in arrived)

@@ -46,7 +46,7 @@ def on_task_completed(step: Step, task: TaskExecution) -> None:
         tuple((name, "on-success") for name in dependents) if task.state is State.SUCCESS else ()
     )
     step.put_task(task.evolve(next_tasks=next_tasks, processed=True))
-    if task.state is not State.SUCCESS:
+    if task.state is not State.SUCCESS or step.wf.is_completed:
         return
     for name in dependents:
         if step.state.latest(name) is not None:

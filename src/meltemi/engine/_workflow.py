@@ -136,13 +136,19 @@ def start(spec: WorkflowSpec, request: StartRequest, ctx: StepContext) -> Step:
 
 def task_completed(step: Step, task: TaskExecution) -> None:
     """A task finished: follow its transitions (unless paused), then maybe finish."""
+    if step.wf.is_completed:
+        # The workflow already ended (e.g. by a fail transition): nothing follows.
+        step.put_task(task.evolve(processed=True))
+        return
     if step.wf.state is not State.RUNNING:
         return
     if step.spec.type is WorkflowType.DIRECT:
         _direct.on_task_completed(step, task)
     else:
         _reverse.on_task_completed(step, task)
-    check_completion(step)
+    # Decide only after everything this step starts exists (e.g. a join that another
+    # inbound task reached in the same step), as Mistral checks after its commands.
+    step.later(lambda: check_completion(step))
 
 
 def check_completion(step: Step) -> None:
@@ -150,7 +156,7 @@ def check_completion(step: Step) -> None:
     if step.wf.state is not State.RUNNING:
         return
     if state.incomplete_count() > 0:
-        if step.spec.type is WorkflowType.DIRECT:
+        if step.spec.type is WorkflowType.DIRECT and state.only_waiting_left():
             step.later(lambda: _fail_stuck(step))
         return
     if state.has_cancelled_tasks():

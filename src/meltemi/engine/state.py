@@ -67,6 +67,7 @@ class ExecutionState:
         self._incomplete: set[str] = set()
         self._unhandled_errors: set[str] = set()
         self._cancelled: set[str] = set()
+        self._waiting: set[str] = set()
         self._touched_joins: dict[str, None] = {}
         self._joins: dict[str, _JoinProgress] = {}
         self._missed_from: dict[str, set[str]] = {}
@@ -118,6 +119,10 @@ class ExecutionState:
 
     def incomplete_tasks(self) -> list[TaskExecution]:
         return [self.tasks[t] for t in self._incomplete]
+
+    def only_waiting_left(self) -> bool:
+        """True when every incomplete task is a join waiting for inbound tasks."""
+        return bool(self._incomplete) and len(self._waiting) == len(self._incomplete)
 
     def has_unhandled_errors(self) -> bool:
         return bool(self._unhandled_errors)
@@ -201,6 +206,10 @@ class ExecutionState:
             self._cancelled.add(task.id)
         else:
             self._cancelled.discard(task.id)
+        if task.state == "WAITING":
+            self._waiting.add(task.id)
+        else:
+            self._waiting.discard(task.id)
         if previous is not None and previous is not task:
             self.contexts.pop(task.id, None)
         if task.processed and task.id not in self._processed:
