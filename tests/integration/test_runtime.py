@@ -14,7 +14,7 @@ from meltemi.actions import Action, ActionContext, ActionDescriptor, ActionRegis
 from meltemi.engine import State, WorkflowInputError
 from meltemi.persistence.db import Database
 from meltemi.persistence.executions import RUNS, TASKS, TIMERS, WF
-from meltemi.services.errors import Conflict, NotFound
+from meltemi.services.errors import NotAllowed, NotFound
 from meltemi.services.executions import Executions, ExpirationPolicy
 from meltemi.services.runtime import INTERRUPTED, Runtime
 from tests.fixtures.runtime import RuntimeFactory
@@ -231,7 +231,7 @@ def test_delete_only_finished_unless_forced(runtime: Runtime) -> None:
     runtime.definitions.create_workflows(PAUSABLE)
     executions = Executions(runtime)
     running = executions.start("waiting")
-    with pytest.raises(Conflict, match="Only completed executions can be deleted"):
+    with pytest.raises(NotAllowed, match="Only completed executions can be deleted"):
         executions.delete(running.id)
     executions.delete(running.id, force=True)
     with pytest.raises(NotFound):

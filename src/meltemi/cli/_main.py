@@ -6,6 +6,7 @@ import click
 
 from meltemi import __version__
 from meltemi.cli._run import run_command
+from meltemi.cli._server import server_command
 from meltemi.cli._validate import graph_command, validate_command
 
 
@@ -18,6 +19,7 @@ def cli() -> None:
 cli.add_command(validate_command)
 cli.add_command(graph_command)
 cli.add_command(run_command)
+cli.add_command(server_command)
 
 
 def main() -> None:

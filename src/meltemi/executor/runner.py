@@ -100,16 +100,20 @@ class Executor:
             return None
         return self._invoke(request, instance, self.context(request))
 
-    def submit(self, request: ActionRequest) -> None:
-        """Starts an action; its outcome is reported later (for async actions: never)."""
+    def submit(self, request: ActionRequest, *, report: Report | None = None) -> None:
+        """Starts an action; its outcome is reported later (for async actions: never).
+
+        ``report`` replaces the executor's reporter for this one request.
+        """
         if self._closed:
             return
         context = self.context(request)
+        reporter = report or self._report
         with self._lock:
             self._running[request.run_id] = context
-        self._pool.submit(self._run, request, context)
+        self._pool.submit(self._run, request, context, reporter)
         if request.timeout:
-            timer = threading.Timer(request.timeout, self._timed_out, (request,))
+            timer = threading.Timer(request.timeout, self._timed_out, (request, reporter))
             timer.daemon = True
             timer.start()
 
@@ -127,18 +131,18 @@ class Executor:
         if context is not None:
             context.cancelled.set()
 
-    def _timed_out(self, request: ActionRequest) -> None:
+    def _timed_out(self, request: ActionRequest, report: Report) -> None:
         with self._lock:
             context = self._running.pop(request.run_id, None)
         if context is None:
             return
         context.cancelled.set()
-        self._report(
+        report(
             request,
             Outcome(error=f"The action '{request.action}' timed out after {request.timeout} s"),
         )
 
-    def _run(self, request: ActionRequest, context: ActionContext) -> None:
+    def _run(self, request: ActionRequest, context: ActionContext, report: Report) -> None:
         try:
             descriptor = self.registry.get(request.action)
             instance = descriptor.bind(request.input)
@@ -155,7 +159,7 @@ class Executor:
         with self._lock:
             still_ours = self._running.pop(request.run_id, None) is not None
         if still_ours:
-            self._report(request, outcome)
+            report(request, outcome)
 
     def _invoke(self, request: ActionRequest, instance: Any, context: ActionContext) -> Outcome:
         try:

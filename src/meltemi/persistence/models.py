@@ -268,6 +268,22 @@ class TimerRow(Base):
     fire_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class EnvironmentRow(Base):
+    """A named set of variables that executions can use as their env."""
+
+    __tablename__ = "environments"
+    __table_args__ = (UniqueConstraint("name", name="uq_environment_name"),)
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    variables: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(String(80), default="<default-project>")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
 def table(model: type[Base]) -> Table:
     """The Core table of a model, for the hot path's statements."""
     return cast(Table, model.__table__)

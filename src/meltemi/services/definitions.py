@@ -27,6 +27,8 @@ from meltemi.lang import (
     DocumentKind,
     WorkflowSpec,
     load,
+    parse,
+    render_diagnostics,
     spec_from_json,
     spec_to_json,
 )
@@ -39,6 +41,7 @@ from meltemi.persistence.models import (
     table,
 )
 from meltemi.services.errors import Duplicate, InvalidInput, NotFound
+from meltemi.services.listing import Listing, ListQuery
 
 WORKFLOWS = table(WorkflowDefinitionRow)
 SPECS = table(SpecRow)
@@ -128,6 +131,15 @@ class SpecCache:
     def put(self, spec_id: str, spec: WorkflowSpec) -> None:
         with self._lock:
             self._specs[spec_id] = spec
+
+
+WORKFLOW_LISTING = Listing(
+    WORKFLOWS, {c.name: c for c in WORKFLOWS.columns if c.name not in ("spec_id",)}
+)
+WORKBOOK_LISTING = Listing(WORKBOOKS, {c.name: c for c in WORKBOOKS.columns})
+ACTION_LISTING = Listing(
+    ACTIONS, {c.name: c for c in ACTIONS.columns if c.name != "spec"}, default_sort=("name",)
+)
 
 
 class Definitions:
@@ -341,6 +353,19 @@ class Definitions:
             where = f", namespace={namespace}" if namespace else ""
             raise NotFound(f"Workflow not found [workflow_identifier={name}{where}]")
         return _workflow(row)
+
+    def list_workflows(self, query: ListQuery, max_limit: int = 1000) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            return WORKFLOW_LISTING.fetch(conn, query, max_limit=max_limit)
+
+    def validate(self, text: str, kind: DocumentKind) -> str | None:
+        """None when the text is a valid document of that kind, else the errors."""
+        result = parse(text, "<definition>", kind=kind)
+        if result.is_valid() and result.document is not None:
+            if result.document.kind is not kind:
+                return f"the document is not a {kind.value} document"
+            return None
+        return render_diagnostics(result.errors, result.source)
 
     def delete_workflow(self, identifier: str, namespace: str = "") -> None:
         with self.db.write() as conn:

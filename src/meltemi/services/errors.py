@@ -8,6 +8,7 @@
         ├── Duplicate       (409) a definition with that name already exists
         ├── Conflict        (409) the request does not fit the current state
         ├── InvalidInput    (400) the request itself is wrong
+        ├── NotAllowed      (403) not allowed while the execution is in this state
         └── Unavailable     (503) the service is stopping
 """
 
@@ -38,3 +39,7 @@ class InvalidInput(ServiceError):
 
 class Unavailable(ServiceError):
     status = 503
+
+
+class NotAllowed(ServiceError):
+    status = 403

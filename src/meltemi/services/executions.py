@@ -28,7 +28,7 @@ from meltemi.engine import (
 )
 from meltemi.persistence.executions import ITEMS, RUNS, TASKS, TIMERS, WF, workflow_record
 from meltemi.services._transaction import Transaction
-from meltemi.services.errors import Conflict, InvalidInput, NotFound
+from meltemi.services.errors import InvalidInput, NotAllowed, NotFound
 from meltemi.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,34 @@ class Executions:
             raise NotFound(f"Task execution not found [id={task_id}]")
         return str(wf_id)
 
+    def update(
+        self,
+        execution_id: str,
+        *,
+        description: str | None = None,
+        env: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Changes the description, or the env (only while IDLE, PAUSED or ERROR)."""
+
+        def update(tx: Transaction) -> None:
+            state = tx.state(execution_id)
+            wf = state.workflow
+            changes: dict[str, Any] = {}
+            if description is not None:
+                changes["description"] = description
+            if env is not None:
+                if wf.state not in (State.IDLE, State.PAUSED, State.ERROR):
+                    raise NotAllowed(
+                        f"the env of an execution can change only while it is IDLE, PAUSED "
+                        f"or ERROR; this one is {wf.state}"
+                    )
+                changes["params"] = {**wf.params, "env": {**wf.env, **env}}
+            if changes:
+                state.set_workflow(wf.evolve(updated_at=tx.now, **changes))
+                tx.apply(state, state.take_decision())
+
+        self.runtime.call(update)
+
     # -- deleting ----------------------------------------------------------------------------
 
     def delete(self, execution_id: str, *, force: bool = False) -> None:
@@ -176,7 +204,7 @@ class Executions:
             if row is None:
                 raise NotFound(f"Execution not found [id={execution_id}]")
             if row["state"] not in {str(s) for s in COMPLETED} and not force:
-                raise Conflict(
+                raise NotAllowed(
                     f"Only completed executions can be deleted; execution {execution_id} is "
                     f"{row['state']}. Use force to delete it anyway, or cancel it first"
                 )

@@ -1,4 +1,4 @@
-"""Read-only views of executions for people and tools (CLI reports)."""
+"""Read-only views of executions, tasks and action executions (API lists, reports)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,166 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from meltemi.engine import RunKind
 from meltemi.persistence.db import Database
-from meltemi.persistence.executions import TASKS, WF
+from meltemi.persistence.executions import RUNS, TASKS, WF
 from meltemi.services.errors import NotFound
+from meltemi.services.listing import Listing, ListQuery
+
+_PARENT = WF.alias("parent")
+
+EXECUTIONS = Listing(
+    WF,
+    {
+        "id": WF.c.id,
+        "workflow_name": WF.c.workflow_name,
+        "workflow_id": WF.c.workflow_id,
+        "workflow_namespace": WF.c.workflow_namespace,
+        "description": WF.c.description,
+        "tags": WF.c.tags,
+        "params": WF.c.params,
+        "task_execution_id": WF.c.task_execution_id,
+        "root_execution_id": WF.c.root_execution_id,
+        "source_execution_id": WF.c.source_execution_id,
+        "state": WF.c.state,
+        "state_info": WF.c.state_info,
+        "input": WF.c.input,
+        "output": WF.c.output,
+        "created_at": WF.c.created_at,
+        "updated_at": WF.c.updated_at,
+        "project_id": WF.c.project_id,
+        "context": WF.c.context,
+        "parent_id": WF.c.parent_id,
+    },
+)
+
+_TASKS_FROM = TASKS.join(WF, WF.c.id == TASKS.c.workflow_execution_id)
+TASK_LISTING = Listing(
+    _TASKS_FROM,
+    {
+        "id": TASKS.c.id,
+        "name": TASKS.c.name,
+        "type": TASKS.c.type,
+        "workflow_name": TASKS.c.workflow_name,
+        "workflow_namespace": WF.c.workflow_namespace,
+        "workflow_id": WF.c.workflow_id,
+        "workflow_execution_id": TASKS.c.workflow_execution_id,
+        "root_execution_id": TASKS.c.root_execution_id,
+        "state": TASKS.c.state,
+        "state_info": TASKS.c.state_info,
+        "published": TASKS.c.published,
+        "processed": TASKS.c.processed,
+        "runtime": TASKS.c.runtime,
+        "items": TASKS.c["items"],
+        "retry_no": TASKS.c.retry_no,
+        "triggered_by": TASKS.c.triggered_by,
+        "project_id": WF.c.project_id,
+        "created_at": TASKS.c.created_at,
+        "updated_at": TASKS.c.updated_at,
+        "started_at": TASKS.c.started_at,
+        "finished_at": TASKS.c.finished_at,
+        "env": WF.c.params,
+        "seq": TASKS.c.seq,
+    },
+)
+
+_RUNS_FROM = RUNS.outerjoin(WF, WF.c.id == RUNS.c.workflow_execution_id)
+ACTION_EXECUTIONS = Listing(
+    _RUNS_FROM,
+    {
+        "id": RUNS.c.id,
+        "name": RUNS.c.name,
+        "workflow_name": RUNS.c.workflow_name,
+        "workflow_namespace": WF.c.workflow_namespace,
+        "task_name": RUNS.c.task_name,
+        "task_execution_id": RUNS.c.task_execution_id,
+        "state": RUNS.c.state,
+        "state_info": RUNS.c.state_info,
+        "accepted": RUNS.c.accepted,
+        "input": RUNS.c.input,
+        "output": RUNS.c.output,
+        "description": RUNS.c.description,
+        "project_id": RUNS.c.project_id,
+        "created_at": RUNS.c.created_at,
+        "updated_at": RUNS.c.updated_at,
+        "run_index": RUNS.c.run_index,
+        "attempt": RUNS.c.attempt,
+        "kind": RUNS.c.kind,
+        "timeout": RUNS.c.timeout,
+        "target": RUNS.c.target,
+    },
+)
+
+
+class Queries:
+    """Reads for people and tools; never blocks the engine."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def executions(
+        self, query: ListQuery, *, where: list[Any] | None = None, max_limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            return EXECUTIONS.fetch(conn, query, where=where or [], max_limit=max_limit)
+
+    def execution(self, execution_id: str) -> dict[str, Any]:
+        rows = self.executions(ListQuery(limit=1), where=[WF.c.id == execution_id])
+        if not rows:
+            raise NotFound(f"Execution not found [id={execution_id}]")
+        return rows[0]
+
+    def tasks(
+        self, query: ListQuery, *, where: list[Any] | None = None, max_limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            return TASK_LISTING.fetch(conn, query, where=where or [], max_limit=max_limit)
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        rows = self.tasks(ListQuery(limit=1), where=[TASKS.c.id == task_id])
+        if not rows:
+            raise NotFound(f"Task execution not found [id={task_id}]")
+        return rows[0]
+
+    def task_result(self, task: dict[str, Any]) -> Any:
+        """The result of a task: its accepted runs' output (a list for with-items)."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(RUNS.c.output, RUNS.c.state)
+                .where(RUNS.c.task_execution_id == task["id"], RUNS.c.accepted.is_(True))
+                .order_by(RUNS.c.run_index)
+            ).all()
+        outputs = [r[0] for r in rows if r[1] in ("SUCCESS", "ERROR", "CANCELLED")]
+        if task.get("items") is not None:
+            return outputs
+        return outputs[-1] if outputs else None
+
+    def action_executions(
+        self, query: ListQuery, *, where: list[Any] | None = None, max_limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        conditions = [RUNS.c.kind == str(RunKind.ACTION), *(where or [])]
+        with self.db.read() as conn:
+            return ACTION_EXECUTIONS.fetch(conn, query, where=conditions, max_limit=max_limit)
+
+    def action_execution(self, run_id: str) -> dict[str, Any]:
+        rows = self.action_executions(ListQuery(limit=1), where=[RUNS.c.id == run_id])
+        if not rows:
+            raise NotFound(f"Action execution not found [id={run_id}]")
+        return rows[0]
+
+    def sub_executions(
+        self, execution_id: str, *, errors_only: bool = False, max_depth: int = -1
+    ) -> list[dict[str, Any]]:
+        """The sub-workflow executions below an execution, depth first."""
+        found: list[dict[str, Any]] = []
+        frontier = [execution_id]
+        depth = 0
+        while frontier and (max_depth < 0 or depth < max_depth):
+            children = self.executions(ListQuery(), where=[WF.c.parent_id.in_(frontier)])
+            found += [c for c in children if not errors_only or c["state"] == "ERROR"]
+            frontier = [c["id"] for c in children]
+            depth += 1
+        return found
 
 
 def execution_report(db: Database, execution_id: str) -> dict[str, Any]:

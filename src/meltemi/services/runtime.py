@@ -258,6 +258,10 @@ class Runtime:
 
     def _action_done(self, request: ActionRequest, outcome: Outcome) -> None:
         if request.workflow_execution_id is None:
+            from meltemi.services.action_runs import ActionRuns
+
+            runs = ActionRuns(self)
+            self.enqueue(lambda tx: runs.store_in(tx, request.run_id, outcome))
             return
         event = RunCompleted(
             run_id=request.run_id,
@@ -275,6 +279,10 @@ class Runtime:
         self._queue.put(_Work(wf_id=wf_id, event=event))
 
     # -- the worker --------------------------------------------------------------------
+
+    def enqueue(self, fn: Callable[[Transaction], object]) -> None:
+        """Runs ``fn`` in a coming transaction of the worker, without waiting for it."""
+        self._queue.put(_Work(call=fn))
 
     def call(self, fn: Callable[[Transaction], T], *, timeout: float | None = 300) -> T:
         """Runs ``fn`` in the worker's next transaction and returns its result."""

@@ -1,0 +1,50 @@
+"""How Mistral's API writes values: timestamps, JSON-in-string fields, states."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from meltemi.services.errors import InvalidInput
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """UTC, second precision, ``YYYY-MM-DD HH:MM:SS`` (what python-mistralclient parses)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def json_text(value: Any) -> str | None:
+    """A JSON value written as a string inside the response (Mistral's jsontype)."""
+    if value is None:
+        return None
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+
+
+def json_field(value: Any, name: str) -> Any:
+    """A request field that may be a JSON value or a JSON string (clients send both)."""
+    if value is None or not isinstance(value, str):
+        return value
+    if value == "":
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as e:
+        raise InvalidInput(
+            f"'{name}' is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
+        ) from e
+
+
+def json_object(value: Any, name: str) -> dict[str, Any]:
+    parsed = json_field(value, name)
+    if parsed is None:
+        return {}
+    if not isinstance(parsed, dict):
+        raise InvalidInput(f"'{name}' must be a JSON object, not {type(parsed).__name__}")
+    return parsed

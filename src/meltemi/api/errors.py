@@ -1,0 +1,77 @@
+"""Turning errors into Mistral's error responses: a status and ``{"faultstring": ...}``.
+
+python-mistralclient reads ``faultstring`` (or the ``Server-Error-Message`` header);
+both carry what was wrong and, where we know it, how to fix it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from meltemi.actions import ActionError
+from meltemi.engine import EngineError
+from meltemi.errors import MeltemiError
+from meltemi.expressions import ExpressionError
+from meltemi.lang import DefinitionError
+from meltemi.services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+
+def fault(status: int, message: str) -> JSONResponse:
+    body = {
+        "faultcode": "Client" if status < 500 else "Server",
+        "faultstring": message,
+        "debuginfo": None,
+    }
+    header = message.splitlines()[0] if message else ""
+    return JSONResponse(
+        body,
+        status_code=status,
+        headers={"Server-Error-Message": header.encode("ascii", "replace").decode()[:1000]},
+    )
+
+
+def status_of(error: MeltemiError) -> int:
+    if isinstance(error, ServiceError):
+        return error.status
+    if isinstance(error, DefinitionError | EngineError | ActionError | ExpressionError):
+        return 400
+    return 500
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    parts = []
+    for problem in error.errors():
+        location = ".".join(str(p) for p in problem.get("loc", ()) if p != "body")
+        parts.append(f"{location or 'request'}: {problem.get('msg', 'invalid')}")
+    return "Invalid request: " + "; ".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(MeltemiError)
+    async def meltemi_error(_request: Request, error: MeltemiError) -> JSONResponse:
+        status = status_of(error)
+        if status >= 500:
+            log.error("api.error", extra={"error": repr(error)})
+        return fault(status, str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return fault(400, _validation_message(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        detail: Any = error.detail
+        return fault(error.status_code, str(detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, error: Exception) -> JSONResponse:
+        log.exception("api.unexpected_error")
+        return fault(500, f"Internal error: {type(error).__name__}. See the server log.")

@@ -1,0 +1,111 @@
+"""``/v2/environments``: named variable sets for executions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+from meltemi.api.body import check_scope, read_json
+from meltemi.api.context import ServicesDep
+from meltemi.api.encoding import json_object, json_text, timestamp
+from meltemi.api.listing import list_query, page, select_fields
+from meltemi.services.errors import InvalidInput
+
+router = APIRouter(prefix="/v2/environments", tags=["environments"])
+
+FIELDS = (
+    "id",
+    "name",
+    "description",
+    "variables",
+    "scope",
+    "project_id",
+    "created_at",
+    "updated_at",
+)
+FILTERS = ("id", "name", "description", "variables", "scope", "created_at", "updated_at")
+
+
+class Environment(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    variables: str | None = None
+    scope: str | None = None
+    project_id: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class EnvironmentList(BaseModel):
+    environments: list[Environment]
+    next: str | None = None
+
+
+def render(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["description"],
+        "variables": json_text(row["variables"] or {}),
+        "scope": row["scope"],
+        "project_id": row["project_id"],
+        "created_at": timestamp(row["created_at"]),
+        "updated_at": timestamp(row["updated_at"]),
+    }
+
+
+@router.get("", response_model=EnvironmentList, response_model_exclude_unset=True)
+def list_environments(request: Request, services: ServicesDep) -> dict[str, Any]:
+    query = list_query(request, FILTERS, known_fields=FIELDS)
+    rows = services.environments.list(query, services.settings.max_limit)
+    return page(request, "environments", rows, query, render)
+
+
+@router.get("/{name}", response_model=Environment, response_model_exclude_unset=True)
+def get_environment(name: str, services: ServicesDep, fields: str | None = None) -> Any:
+    item = render(services.environments.get(name))
+    return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
+
+
+@router.post("", status_code=201, response_model=Environment, response_model_exclude_unset=True)
+async def create_environment(request: Request, services: ServicesDep) -> Any:
+    body = await read_json(request, services.settings.max_body_bytes)
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("an environment needs a 'name' (text)")
+    return render(
+        services.environments.create(
+            name,
+            json_object(body.get("variables"), "variables"),
+            description=body.get("description"),
+            scope=check_scope(body.get("scope")),
+        )
+    )
+
+
+@router.put("", response_model=Environment, response_model_exclude_unset=True)
+async def update_environment(request: Request, services: ServicesDep) -> Any:
+    body = await read_json(request, services.settings.max_body_bytes)
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("the environment to update is named by 'name' in the body")
+    return render(
+        services.environments.update(
+            name,
+            variables=json_object(body["variables"], "variables")
+            if body.get("variables") is not None
+            else None,
+            description=body.get("description"),
+            scope=check_scope(body["scope"]) if body.get("scope") else None,
+        )
+    )
+
+
+@router.delete("/{name}", status_code=204, response_class=Response)
+def delete_environment(name: str, services: ServicesDep) -> Response:
+    services.environments.delete(name)
+    return Response(status_code=204)

@@ -1,0 +1,234 @@
+"""``/v2/executions``: start, list, inspect, pause/resume/cancel, delete executions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from meltemi.api.body import read_json
+from meltemi.api.context import ServicesDep
+from meltemi.api.encoding import json_object, json_text, timestamp
+from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.models import Execution, Executions, Tasks
+from meltemi.api.routers.tasks import TASK_FIELDS, TASK_FILTERS, render_task
+from meltemi.engine import State
+from meltemi.persistence.executions import TASKS, WF
+from meltemi.services.errors import InvalidInput
+from meltemi.services.queries import Queries
+
+router = APIRouter(prefix="/v2/executions", tags=["executions"])
+
+FIELDS = (
+    "id",
+    "workflow_id",
+    "workflow_name",
+    "workflow_namespace",
+    "description",
+    "tags",
+    "params",
+    "task_execution_id",
+    "root_execution_id",
+    "source_execution_id",
+    "state",
+    "state_info",
+    "input",
+    "output",
+    "created_at",
+    "updated_at",
+    "project_id",
+    "published_global",
+)
+FILTERS = (
+    "id",
+    "workflow_name",
+    "workflow_id",
+    "description",
+    "tags",
+    "params",
+    "task_execution_id",
+    "root_execution_id",
+    "state",
+    "state_info",
+    "input",
+    "output",
+    "created_at",
+    "updated_at",
+    "project_id",
+    "workflow_namespace",
+    "source_execution_id",
+)
+_INTERNAL_CONTEXT = ("__execution", "openstack")
+_STATES = {str(s) for s in State if s not in (State.SKIPPED, State.WAITING, State.DELAYED)}
+
+
+def published_global(row: dict[str, Any], vars_: set[str] | None = None) -> dict[str, Any]:
+    context = row.get("context") or {}
+    return {
+        k: v
+        for k, v in context.items()
+        if k not in _INTERNAL_CONTEXT and (vars_ is None or k not in vars_)
+    }
+
+
+def render(row: dict[str, Any], *, output: bool = True) -> dict[str, Any]:
+    item = {
+        "id": row["id"],
+        "workflow_id": row["workflow_id"],
+        "workflow_name": row["workflow_name"],
+        "workflow_namespace": row["workflow_namespace"] or "",
+        "description": row["description"] or "",
+        "tags": list(row["tags"] or []),
+        "params": json_text(row["params"] or {}),
+        "task_execution_id": row["task_execution_id"],
+        "root_execution_id": row["root_execution_id"],
+        "source_execution_id": row["source_execution_id"],
+        "state": row["state"],
+        "state_info": row["state_info"],
+        "input": json_text(row["input"] or {}),
+        "created_at": timestamp(row["created_at"]),
+        "updated_at": timestamp(row["updated_at"]),
+        "project_id": row["project_id"],
+    }
+    if output:
+        item["output"] = json_text(row["output"] if row["output"] is not None else {})
+    return item
+
+
+def _queries(services: ServicesDep) -> Queries:
+    return Queries(services.runtime.db)
+
+
+def _check_state_filter(request: Request) -> None:
+    value = request.query_params.get("state")
+    if value is not None and value not in _STATES:
+        raise InvalidInput(
+            f"Invalid input for field/attribute state. Value: '{value}'. "
+            f"Value should be one of: {', '.join(sorted(_STATES))}"
+        )
+
+
+@router.get("", response_model=Executions, response_model_exclude_unset=True)
+def list_executions(request: Request, services: ServicesDep) -> dict[str, Any]:
+    _check_state_filter(request)
+    query = list_query(request, FILTERS, known_fields=FIELDS)
+    rows = _queries(services).executions(query, max_limit=services.settings.max_limit)
+    with_output = request.query_params.get("include_output", "").lower() in ("true", "1", "yes")
+    return page(request, "executions", rows, query, lambda r: render(r, output=with_output))
+
+
+@router.get("/{execution_id}", response_model=Execution, response_model_exclude_unset=True)
+def get_execution(execution_id: str, services: ServicesDep, fields: str | None = None) -> Any:
+    row = _queries(services).execution(execution_id)
+    item = render(row)
+    item["published_global"] = json_text(published_global(row))
+    return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
+
+
+@router.post("", status_code=201, response_model=Execution, response_model_exclude_unset=True)
+async def create_execution(request: Request, services: ServicesDep) -> Any:
+    body = await read_json(request, services.settings.max_body_bytes)
+    workflow = body.get("workflow_id") or body.get("workflow_name")
+    source = body.get("source_execution_id")
+    if not workflow and not source:
+        raise InvalidInput(
+            "Workflow ID or workflow name must be provided. Workflow ID is recommended."
+        )
+    params = json_object(body.get("params"), "params")
+    env = params.get("env")
+    if isinstance(env, str):
+        params["env"] = services.environments.variables(env)
+    execution = services.executions.start(
+        workflow,
+        namespace=body.get("workflow_namespace") or params.get("namespace") or "",
+        input=json_object(body.get("input"), "input") if body.get("input") is not None else None,
+        params=params if body.get("params") is not None else None,
+        description=body.get("description") or "",
+        execution_id=body.get("id"),
+        source_execution_id=source,
+    )
+    return render(_queries(services).execution(execution.id))
+
+
+@router.put("/{execution_id}", response_model=Execution, response_model_exclude_unset=True)
+async def update_execution(execution_id: str, request: Request, services: ServicesDep) -> Any:
+    body = await read_json(request, services.settings.max_body_bytes)
+    state = body.get("state")
+    description = body.get("description")
+    params = json_object(body.get("params"), "params")
+    env = params.get("env")
+    if state and description is not None:
+        raise InvalidInput("description cannot be changed together with the state")
+    executions = services.executions
+    queries = _queries(services)
+    queries.execution(execution_id)
+    if state is None:
+        if description is None and env is None:
+            raise InvalidInput("Nothing to update: send state, description or params.env")
+        executions.update(execution_id, description=description, env=env)
+    elif state == "PAUSED":
+        executions.pause(execution_id, body.get("state_info"))
+    elif state == "RUNNING":
+        executions.resume(execution_id, env)
+    elif state in ("SUCCESS", "ERROR", "CANCELLED"):
+        executions.stop(execution_id, State(state), body.get("state_info"))
+    else:
+        raise InvalidInput(
+            f"state must be one of RUNNING, PAUSED, SUCCESS, ERROR, CANCELLED; not '{state}'"
+        )
+    return render(queries.execution(execution_id))
+
+
+@router.delete("/{execution_id}", status_code=204, response_class=Response)
+def delete_execution(execution_id: str, services: ServicesDep, force: bool = False) -> Response:
+    services.executions.delete(execution_id, force=force)
+    return Response(status_code=204)
+
+
+@router.get("/{execution_id}/tasks", response_model=Tasks, response_model_exclude_unset=True)
+def list_execution_tasks(execution_id: str, request: Request, services: ServicesDep) -> Any:
+    query = list_query(request, TASK_FILTERS, known_fields=TASK_FIELDS)
+    rows = _queries(services).tasks(
+        query,
+        where=[TASKS.c.workflow_execution_id == execution_id],
+        max_limit=services.settings.max_limit,
+    )
+    return page(request, "tasks", rows, query, render_task)
+
+
+@router.get(
+    "/{execution_id}/executions", response_model=Executions, response_model_exclude_unset=True
+)
+def sub_executions(
+    execution_id: str,
+    services: ServicesDep,
+    errors_only: bool = False,
+    max_depth: int = -1,
+    include_output: bool = False,
+) -> Any:
+    queries = _queries(services)
+    queries.execution(execution_id)
+    rows = queries.sub_executions(execution_id, errors_only=errors_only, max_depth=max_depth)
+    return {"executions": [render(r, output=include_output) for r in rows]}
+
+
+@router.get("/{execution_id}/report")
+def report(
+    execution_id: str,
+    services: ServicesDep,
+    errors_only: bool = False,
+    max_depth: int = -1,
+    statistics_only: bool = False,
+) -> dict[str, Any]:
+    from meltemi.services.reports import execution_report
+
+    return execution_report(
+        services.runtime.db,
+        execution_id,
+        errors_only=errors_only,
+        max_depth=max_depth,
+        statistics_only=statistics_only,
+    )
+
+
+__all__ = ["WF", "router"]

@@ -1,0 +1,202 @@
+"""``/v2/tasks``: task executions; rerun and skip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from meltemi.api.body import read_json
+from meltemi.api.context import ServicesDep
+from meltemi.api.encoding import json_field, json_object, json_text, timestamp
+from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.models import ActionExecutions, Executions, Task, Tasks
+from meltemi.persistence.executions import RUNS, WF
+from meltemi.services.errors import InvalidInput
+from meltemi.services.queries import Queries
+
+router = APIRouter(prefix="/v2/tasks", tags=["tasks"])
+
+TASK_FIELDS = (
+    "id",
+    "name",
+    "type",
+    "workflow_name",
+    "workflow_namespace",
+    "workflow_id",
+    "workflow_execution_id",
+    "tags",
+    "state",
+    "state_info",
+    "project_id",
+    "runtime_context",
+    "result",
+    "published",
+    "published_global",
+    "processed",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+)
+TASK_FILTERS = (
+    "id",
+    "name",
+    "workflow_name",
+    "workflow_id",
+    "workflow_execution_id",
+    "state",
+    "state_info",
+    "published",
+    "processed",
+    "created_at",
+    "updated_at",
+    "workflow_namespace",
+)
+_STATES = (
+    "IDLE",
+    "RUNNING",
+    "SUCCESS",
+    "ERROR",
+    "DELAYED",
+    "WAITING",
+    "PAUSED",
+    "CANCELLED",
+    "SKIPPED",
+)
+
+
+def runtime_context(row: dict[str, Any]) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    if row.get("retry_no"):
+        context["retry_task_policy"] = {"retry_no": row["retry_no"]}
+    items = row.get("items")
+    if items is not None:
+        concurrency = items.get("concurrency", 0)
+        context["with_items"] = {
+            "count": items.get("count", 0),
+            "concurrency": concurrency,
+            "capacity": max(concurrency - items.get("running", 0), 0) if concurrency else 0,
+        }
+    if row.get("triggered_by"):
+        context["triggered_by"] = row["triggered_by"]
+    return context
+
+
+def render_task(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "type": row["type"],
+        "workflow_name": row["workflow_name"],
+        "workflow_namespace": row["workflow_namespace"] or "",
+        "workflow_id": row["workflow_id"],
+        "workflow_execution_id": row["workflow_execution_id"],
+        "tags": [],
+        "state": row["state"],
+        "state_info": row["state_info"],
+        "project_id": row["project_id"],
+        "runtime_context": json_text(runtime_context(row)),
+        "published": json_text(row["published"] or {}),
+        "processed": row["processed"],
+        "created_at": timestamp(row["created_at"]),
+        "updated_at": timestamp(row["updated_at"]),
+        "started_at": timestamp(row["started_at"]),
+        "finished_at": timestamp(row["finished_at"]),
+    }
+
+
+def _queries(services: ServicesDep) -> Queries:
+    return Queries(services.runtime.db)
+
+
+def _check_state_filter(request: Request) -> None:
+    value = request.query_params.get("state")
+    if value is not None and value not in _STATES:
+        raise InvalidInput(
+            f"Invalid input for field/attribute state. Value: '{value}'. "
+            f"Value should be one of: {', '.join(_STATES)}"
+        )
+
+
+@router.get("", response_model=Tasks, response_model_exclude_unset=True)
+def list_tasks(request: Request, services: ServicesDep) -> dict[str, Any]:
+    _check_state_filter(request)
+    query = list_query(request, TASK_FILTERS, known_fields=TASK_FIELDS)
+    rows = _queries(services).tasks(query, max_limit=services.settings.max_limit)
+    return page(request, "tasks", rows, query, render_task)
+
+
+def full_task(services: ServicesDep, task_id: str) -> dict[str, Any]:
+    queries = _queries(services)
+    row = queries.task(task_id)
+    item = render_task(row)
+    item["result"] = json_text(queries.task_result(row))
+    execution = queries.execution(row["workflow_execution_id"])
+    context = execution.get("context") or {}
+    item["published_global"] = json_text(
+        {k: v for k, v in context.items() if k not in ("__execution", "openstack")}
+    )
+    return item
+
+
+@router.get("/{task_id}", response_model=Task, response_model_exclude_unset=True)
+def get_task(task_id: str, services: ServicesDep, fields: str | None = None) -> Any:
+    item = full_task(services, task_id)
+    return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
+
+
+@router.put("/{task_id}", response_model=Task, response_model_exclude_unset=True)
+async def update_task(task_id: str, request: Request, services: ServicesDep) -> Any:
+    body = await read_json(request, services.settings.max_body_bytes)
+    state = body.get("state")
+    task = _queries(services).task(task_id)
+    if state == "RUNNING":
+        reset = json_field(body.get("reset"), "reset")
+        if reset is None:
+            raise InvalidInput("Mandatory field 'reset' not found: send reset true or false")
+        if not isinstance(reset, bool):
+            raise InvalidInput(f"'reset' must be true or false, not {reset!r}")
+        if task["state"] != "ERROR":
+            raise InvalidInput(
+                f"The current task execution must be in ERROR for rerun; task '{task['name']}' "
+                f"is {task['state']}"
+            )
+        env = json_object(body.get("env"), "env") if body.get("env") is not None else None
+        services.executions.rerun(task_id, reset=reset, env=env)
+    elif state == "SKIPPED":
+        services.executions.skip(task_id)
+    else:
+        raise InvalidInput(
+            f"a task can be set to RUNNING (rerun, with 'reset') or SKIPPED, not '{state}'"
+        )
+    return full_task(services, task_id)
+
+
+@router.get(
+    "/{task_id}/action_executions",
+    response_model=ActionExecutions,
+    response_model_exclude_unset=True,
+)
+def task_action_executions(task_id: str, request: Request, services: ServicesDep) -> Any:
+    from meltemi.api.routers.action_executions import FILTERS, render_action_execution
+
+    _queries(services).task(task_id)
+    query = list_query(request, FILTERS)
+    rows = _queries(services).action_executions(
+        query, where=[RUNS.c.task_execution_id == task_id], max_limit=services.settings.max_limit
+    )
+    return page(request, "action_executions", rows, query, render_action_execution)
+
+
+@router.get(
+    "/{task_id}/workflow_executions", response_model=Executions, response_model_exclude_unset=True
+)
+@router.get("/{task_id}/executions", response_model=Executions, response_model_exclude_unset=True)
+def task_executions(task_id: str, services: ServicesDep) -> Any:
+    from meltemi.api.routers.executions import render
+    from meltemi.services.listing import ListQuery
+
+    _queries(services).task(task_id)
+    rows = _queries(services).executions(ListQuery(), where=[WF.c.task_execution_id == task_id])
+    return {"executions": [render(r, output=False) for r in rows]}

@@ -1,0 +1,149 @@
+"""``/v2/workflows``: workflow definitions (YAML text in, JSON out)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from meltemi.api.body import check_scope, read_text
+from meltemi.api.context import ServicesDep
+from meltemi.api.encoding import json_text, timestamp
+from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.models import Validation, Workflow, Workflows
+from meltemi.lang import DefinitionError, DocumentKind
+from meltemi.services.definitions import WorkflowDefinition
+
+router = APIRouter(prefix="/v2/workflows", tags=["workflows"])
+
+FIELDS = (
+    "id",
+    "name",
+    "namespace",
+    "input",
+    "interface",
+    "definition",
+    "checksum",
+    "tags",
+    "scope",
+    "project_id",
+    "created_at",
+    "updated_at",
+)
+FILTERS = (
+    "id",
+    "name",
+    "input",
+    "definition",
+    "tags",
+    "scope",
+    "project_id",
+    "created_at",
+    "updated_at",
+    "namespace",
+)
+
+
+def render(item: WorkflowDefinition | dict[str, Any]) -> dict[str, Any]:
+    row = item if isinstance(item, dict) else asdict(item)
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "namespace": row["namespace"],
+        "input": row["input"],
+        "interface": json_text(row.get("interface")),
+        "definition": row["definition"],
+        "checksum": row["checksum"],
+        "tags": list(row.get("tags") or []),
+        "scope": row["scope"],
+        "project_id": row["project_id"],
+        "created_at": timestamp(row["created_at"]),
+        "updated_at": timestamp(row.get("updated_at")),
+    }
+
+
+@router.get("", response_model=Workflows, response_model_exclude_unset=True)
+def list_workflows(request: Request, services: ServicesDep) -> dict[str, Any]:
+    query = list_query(request, FILTERS, known_fields=FIELDS)
+    rows = services.definitions.list_workflows(query, services.settings.max_limit)
+    return page(request, "workflows", rows, query, render)
+
+
+@router.get("/{identifier}", response_model=Workflow, response_model_exclude_unset=True)
+@router.get(
+    "/{identifier}/{namespace}",
+    response_model=Workflow,
+    response_model_exclude_unset=True,
+    include_in_schema=False,
+)
+def get_workflow(
+    identifier: str,
+    services: ServicesDep,
+    request: Request,
+    namespace: str = "",
+    fields: str | None = None,
+) -> dict[str, Any]:
+    namespace = namespace or request.query_params.get("namespace", "")
+    found = services.definitions.get_workflow(identifier, namespace)
+    wanted = tuple(f for f in (fields or "").split(",") if f)
+    return select_fields(render(found), wanted)
+
+
+@router.post("", status_code=201, response_model=Workflows, response_model_exclude_unset=True)
+async def create_workflows(
+    request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
+) -> dict[str, Any]:
+    text = await read_text(request, services.settings.max_body_bytes)
+    created = services.definitions.create_workflows(
+        text, namespace=namespace, scope=check_scope(scope)
+    )
+    return {"workflows": [render(w) for w in created]}
+
+
+@router.put("", response_model=Workflows, response_model_exclude_unset=True)
+async def update_workflows(
+    request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
+) -> dict[str, Any]:
+    text = await read_text(request, services.settings.max_body_bytes)
+    updated = services.definitions.update_workflows(
+        text, namespace=namespace, scope=check_scope(scope)
+    )
+    return {"workflows": [render(w) for w in updated]}
+
+
+@router.put("/{identifier}", response_model=Workflow, response_model_exclude_unset=True)
+async def update_workflow(
+    identifier: str,
+    request: Request,
+    services: ServicesDep,
+    namespace: str = "",
+    scope: str | None = None,
+) -> dict[str, Any]:
+    text = await read_text(request, services.settings.max_body_bytes)
+    (updated,) = services.definitions.update_workflows(
+        text, namespace=namespace, scope=check_scope(scope), identifier=identifier
+    )
+    return render(updated)
+
+
+@router.delete("/{identifier}", status_code=204, response_class=Response)
+@router.delete(
+    "/{identifier}/{namespace}", status_code=204, response_class=Response, include_in_schema=False
+)
+def delete_workflow(
+    identifier: str, request: Request, services: ServicesDep, namespace: str = ""
+) -> Response:
+    namespace = namespace or request.query_params.get("namespace", "")
+    services.definitions.delete_workflow(identifier, namespace)
+    return Response(status_code=204)
+
+
+@router.post("/validate", response_model=Validation)
+async def validate_workflows(request: Request, services: ServicesDep) -> dict[str, Any]:
+    try:
+        text = await read_text(request, services.settings.max_body_bytes)
+    except DefinitionError as e:
+        return {"valid": False, "error": str(e)}
+    error = services.definitions.validate(text, DocumentKind.WORKFLOWS)
+    return {"valid": error is None, "error": error} if error else {"valid": True}
