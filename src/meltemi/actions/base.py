@@ -7,8 +7,8 @@ shape of ``mistral_lib.actions.Action``, so actions written for Mistral fit too.
 
 Class attributes tell the runtime how it may run an action:
 
-- ``is_sync = False``: the action only starts something; its result arrives later
-  through ``PUT /v2/action_executions/{id}``.
+- ``asynchronous = True`` (``is_sync()`` false): the action only starts something; its
+  result arrives later through ``PUT /v2/action_executions/{id}``.
 - ``instant = True``: it finishes at once without I/O, so the engine may run it
   in-line, in the same transaction as the decision that asked for it.
 - ``idempotent = True``: running it twice has the effect of running it once, so an
@@ -57,9 +57,13 @@ class ActionContext:
 class Action:
     """Base class of Meltemi's own actions."""
 
-    is_sync: ClassVar[bool] = True
+    asynchronous: ClassVar[bool] = False
     instant: ClassVar[bool] = False
     idempotent: ClassVar[bool] = False
+
+    def is_sync(self) -> bool:
+        """False when the result comes later from outside (mistral-lib's contract)."""
+        return not type(self).asynchronous
 
     def runs_instantly(self) -> bool:
         """Whether this instance finishes at once without I/O (``instant``)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meltemi.actions.base import Action
+from meltemi.actions.base import Action, ActionContext
 from meltemi.actions.errors import ActionInputError, ActionNotFound
+from meltemi.actions.plugins import _is_mistral_lib, load_plugins, mistral_lib_context
 from meltemi.actions.std.basic import (
     AsyncNoOpAction,
     EchoAction,
@@ -82,8 +83,20 @@ class ActionDescriptor:
 
     @property
     def is_sync(self) -> bool:
-        value = getattr(self.cls, "is_sync", True)
+        """Whether the class runs to its result (mistral-lib classes decide per instance,
+        in ``is_sync()``; they count as synchronous until bound)."""
+        return not getattr(self.cls, "asynchronous", False)
+
+    @staticmethod
+    def instance_is_sync(instance: Any) -> bool:
+        value = getattr(instance, "is_sync", True)
         return bool(value() if callable(value) else value)
+
+    def context_for(self, instance: Any, context: ActionContext) -> Any:
+        """The context object ``run()`` expects: ours, or mistral-lib's."""
+        if _is_mistral_lib(instance):
+            return mistral_lib_context(context)
+        return context
 
     @property
     def idempotent(self) -> bool:
@@ -100,25 +113,48 @@ _STD: dict[str, tuple[type, str]] = {
 }
 
 
-class ActionRegistry:
-    """All actions known by name."""
+Resolver = Callable[[str, str], "ActionDescriptor | None"]
 
-    def __init__(self) -> None:
+
+class ActionRegistry:
+    """All actions known by name: std.*, plug-ins, and (through a resolver) ad-hoc
+    actions stored by the service."""
+
+    def __init__(self, *, plugins: bool = True) -> None:
         self._actions: dict[str, ActionDescriptor] = {}
+        self._resolver: Resolver | None = None
+        if plugins:
+            for descriptor in load_plugins():
+                self.register(descriptor)
         for name, (cls, description) in _STD.items():
             self.register(ActionDescriptor(name, cls, description))
+
+    def set_resolver(self, resolver: Resolver) -> None:
+        """Where to look for actions this registry does not hold (ad-hoc actions)."""
+        self._resolver = resolver
 
     def register(self, descriptor: ActionDescriptor) -> None:
         self._actions[descriptor.name] = descriptor
 
-    def get(self, name: str) -> ActionDescriptor:
-        found = self._actions.get(name)
+    def get(self, name: str, namespace: str = "") -> ActionDescriptor:
+        found = self.find(name, namespace)
         if found is None:
             raise ActionNotFound(name)
         return found
 
-    def find(self, name: str) -> ActionDescriptor | None:
+    def find(self, name: str, namespace: str = "") -> ActionDescriptor | None:
+        found = self._actions.get(name)
+        if found is None and self._resolver is not None:
+            found = self._resolver(name, namespace)
+        return found
+
+    def builtin_named(self, name: str) -> ActionDescriptor | None:
+        """An action held here (not ad-hoc), by name."""
         return self._actions.get(name)
+
+    def builtin(self) -> list[ActionDescriptor]:
+        """The actions held here (std.* and plug-ins), by name."""
+        return sorted(self._actions.values(), key=lambda d: d.name)
 
     def __iter__(self) -> Iterator[ActionDescriptor]:
         return iter(sorted(self._actions.values(), key=lambda d: d.name))

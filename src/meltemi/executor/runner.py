@@ -35,6 +35,7 @@ class ActionRequest:
     index: int | None = None
     attempt: int = 0
     timeout: float | None = None
+    namespace: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -87,7 +88,7 @@ class Executor:
 
     def run_now(self, request: ActionRequest) -> Outcome | None:
         """Runs an instant action on the calling thread; None when it is not instant."""
-        descriptor = self.registry.find(request.action)
+        descriptor = self.registry.find(request.action, request.namespace)
         if descriptor is None or not descriptor.is_sync:
             return None
         try:
@@ -96,9 +97,10 @@ class Executor:
             return Outcome(error=str(e))
         except Exception as e:  # noqa: BLE001  # a constructor of any action may fail
             return Outcome(error=describe_exception(request.action, e))
-        if not descriptor.is_instant(instance):
+        if not descriptor.is_instant(instance) or not descriptor.instance_is_sync(instance):
             return None
-        return self._invoke(request, instance, self.context(request))
+        context = descriptor.context_for(instance, self.context(request))
+        return self._invoke(request, instance, context)
 
     def submit(self, request: ActionRequest, *, report: Report | None = None) -> None:
         """Starts an action; its outcome is reported later (for async actions: never).
@@ -117,12 +119,12 @@ class Executor:
             timer.daemon = True
             timer.start()
 
-    def is_async(self, action: str) -> bool:
-        descriptor = self.registry.find(action)
+    def is_async(self, action: str, namespace: str = "") -> bool:
+        descriptor = self.registry.find(action, namespace)
         return descriptor is not None and not descriptor.is_sync
 
-    def is_idempotent(self, action: str) -> bool:
-        descriptor = self.registry.find(action)
+    def is_idempotent(self, action: str, namespace: str = "") -> bool:
+        descriptor = self.registry.find(action, namespace)
         return descriptor is not None and descriptor.idempotent
 
     def cancel(self, run_id: str) -> None:
@@ -144,14 +146,17 @@ class Executor:
 
     def _run(self, request: ActionRequest, context: ActionContext, report: Report) -> None:
         try:
-            descriptor = self.registry.get(request.action)
+            descriptor = self.registry.get(request.action, request.namespace)
             instance = descriptor.bind(request.input)
-            if not descriptor.is_sync:
-                instance.run(context)
+            run_context = descriptor.context_for(instance, context)
+            if not descriptor.instance_is_sync(instance):
+                result = normalise(instance.run(run_context))
                 with self._lock:
                     self._running.pop(request.run_id, None)
+                if result.is_error:
+                    report(request, result)
                 return
-            outcome = self._invoke(request, instance, context)
+            outcome = self._invoke(request, instance, run_context)
         except ActionError as e:
             outcome = Outcome(error=str(e))
         except Exception as e:  # noqa: BLE001  # whatever an action does, report it
@@ -161,7 +166,7 @@ class Executor:
         if still_ours:
             report(request, outcome)
 
-    def _invoke(self, request: ActionRequest, instance: Any, context: ActionContext) -> Outcome:
+    def _invoke(self, request: ActionRequest, instance: Any, context: Any) -> Outcome:
         try:
             return normalise(instance.run(context))
         except Exception as e:  # noqa: BLE001  # an action's failure is its outcome

@@ -191,9 +191,14 @@ class Transaction:
             self.local.append((command.parent_id, _parent_event(command)))
 
     def _run_action(self, state: ExecutionState, command: RunAction) -> None:
+        action = command.action
+        workbook = self.runtime.workbook_of(state.workflow.workflow_id, self.conn)
+        if workbook and self.runtime.registry.find(f"{workbook}.{action}", command.namespace):
+            action = f"{workbook}.{action}"  # a workbook's own action wins, as in Mistral
         request = ActionRequest(
             run_id=command.run_id,
-            action=command.action,
+            action=action,
+            namespace=command.namespace,
             input=command.input,
             workflow_execution_id=command.workflow_execution_id,
             task_execution_id=command.task_execution_id,

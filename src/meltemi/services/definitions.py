@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Connection
 
+from meltemi.actions import ActionDescriptor, ActionRegistry
+from meltemi.actions.adhoc import adhoc_descriptor
 from meltemi.lang import (
     ActionSpec,
     Document,
@@ -42,6 +45,9 @@ from meltemi.persistence.models import (
 )
 from meltemi.services.errors import Duplicate, InvalidInput, NotFound
 from meltemi.services.listing import Listing, ListQuery
+
+_ADHOC_TTL = 10.0
+_MAX_ADHOC_DEPTH = 20
 
 WORKFLOWS = table(WorkflowDefinitionRow)
 SPECS = table(SpecRow)
@@ -148,6 +154,48 @@ class Definitions:
     def __init__(self, db: Database, specs: SpecCache | None = None) -> None:
         self.db = db
         self.specs = specs or SpecCache()
+        self._adhoc: dict[tuple[str, str], tuple[float, ActionDescriptor | None]] = {}
+
+    # -- ad-hoc actions for the executor -----------------------------------------------
+
+    def action_resolver(
+        self, registry: ActionRegistry
+    ) -> Callable[[str, str], ActionDescriptor | None]:
+        """Finds stored ad-hoc actions by name (namespace first, then the default one)."""
+
+        def resolve(name: str, namespace: str, depth: int = 0) -> ActionDescriptor | None:
+            key = (name, namespace)
+            cached = self._adhoc.get(key)
+            if cached is not None and time.monotonic() - cached[0] < _ADHOC_TTL:
+                return cached[1]
+            found = None
+            if depth < _MAX_ADHOC_DEPTH:
+                with self.db.read() as conn:
+                    row = None
+                    for ns in dict.fromkeys((namespace, "")):
+                        row = conn.execute(
+                            sa.select(ACTIONS.c.spec, ACTIONS.c.workbook_name).where(
+                                ACTIONS.c.name == name, ACTIONS.c.namespace == ns
+                            )
+                        ).first()
+                        if row is not None:
+                            break
+                if row is not None:
+                    spec = spec_from_json(ActionSpec, row[0])
+                    base = registry.builtin_named(spec.base)
+                    if base is None and row[1]:  # a sibling in the same workbook first
+                        base = resolve(f"{row[1]}.{spec.base}", namespace, depth + 1)
+                    if base is None:
+                        base = resolve(spec.base, namespace, depth + 1)
+                    if base is not None:
+                        found = adhoc_descriptor(name, spec, base)
+            self._adhoc[key] = (time.monotonic(), found)
+            return found
+
+        return lambda name, namespace: resolve(name, namespace)
+
+    def forget_actions(self) -> None:
+        self._adhoc.clear()
 
     # -- specs ---------------------------------------------------------------------------
 

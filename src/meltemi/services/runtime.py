@@ -145,6 +145,7 @@ class Runtime:
         self.store = ExecutionStore()
         self.definitions = Definitions(db)
         self.registry = registry or ActionRegistry()
+        self.registry.set_resolver(self.definitions.action_resolver(self.registry))
         self.executor = Executor(self.registry, self._action_done, workers=workers)
         self.timers: TimerWheel[TimerEntry] = TimerWheel(self._timer_due, clock=clock)
         self.cache = StateCache()

@@ -67,7 +67,7 @@ class SleepAction(Action):
 class AsyncNoOpAction(Action):
     """Starts nothing; the task waits until a result is put through the API."""
 
-    is_sync = False
+    asynchronous = True
     idempotent = True
 
     def run(self, context: ActionContext) -> Any:
