@@ -1,13 +1,22 @@
-"""The YAQL engine, configured as Mistral configures it, and a cache of parsed expressions."""
+"""The YAQL engine and root context, configured as Mistral configures them.
+
+This is the stock (slow) evaluation; ``_fast`` compiles common shapes and falls back
+to it.
+"""
 
 from __future__ import annotations
 
 import collections.abc  # noqa: F401  # yaql needs it imported first on Python 3.11
 import functools
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+import yaql
 from yaql.language import exceptions as yaql_exceptions
 from yaql.language import factory
+from yaql.language import utils as yaql_utils
+
+from meltemi.expressions._functions import FUNCTIONS_KEY, YAQL_FUNCTIONS, Functions
 
 # Mistral's [yaql] defaults: no iterator or memory limits, conversions on.
 ENGINE_OPTIONS: Final = {
@@ -49,3 +58,42 @@ def syntax_problem(text: str) -> tuple[int, str] | None:
     except (yaql_exceptions.YaqlException, KeyError, ValueError, TypeError) as e:
         return 0, str(getattr(e, "message", e))
     return None
+
+
+@functools.cache
+def root_context() -> Any:
+    """The shared root context: yaql's standard library plus the built-in functions."""
+    context = yaql.create_context()
+    for name, function in YAQL_FUNCTIONS.items():
+        context.register_function(function, name=name)
+    return context
+
+
+def convert_input(data: object) -> Any:
+    """The data root as stock yaql sees it: tuples for lists, frozen dicts for mappings."""
+    return yaql_utils.convert_input_data(data)
+
+
+def evaluate(statement: Any, data: object, converted: object, functions: Functions) -> Any:
+    """Evaluates a parsed expression the way Mistral does, against ``converted`` data.
+
+    ``data`` is the unconverted root: Mistral also exposes its ``__env``,
+    ``__execution`` and ``__task_execution`` entries as context variables
+    (``$__env``), unconverted, and functions read them from there.
+    """
+    context = root_context().create_child_context()
+    context["$"] = converted
+    if isinstance(data, Mapping):
+        for key in ("__env", "__execution", "__task_execution"):
+            context[key] = data.get(key)
+    context[FUNCTIONS_KEY] = functions
+    return sanitize(statement.evaluate(context=context))
+
+
+def sanitize(result: Any) -> Any:
+    """Unboxes what yaql's output conversion may leave, as Mistral does."""
+    if isinstance(result, yaql_utils.FrozenDict):
+        return dict(result.items())
+    if isinstance(result, Iterator):
+        return list(result)
+    return result

@@ -1,0 +1,102 @@
+"""Jinja evaluation as Mistral does it: sandboxed, strict about undefined names.
+
+A string that is exactly one ``{{ ... }}`` gives the expression's native value;
+any other string is rendered as a template. The built-in functions are globals
+(``task('t1')``) and filters (``_ | env``); ``_`` is the data root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+import jinja2
+import jinja2.sandbox
+
+from meltemi.expressions._functions import FUNCTIONS_KEY, NAMES, Functions, jinja_filter
+from meltemi.expressions._syntax import JINJA_PATTERN, jinja_environment
+
+
+def _evaluation_environment() -> jinja2.sandbox.SandboxedEnvironment:
+    # An overlay keeps the syntax checker's environment as it is; its filter table is
+    # copied so the functions are registered only here.
+    environment = jinja_environment().overlay()
+    environment.filters = dict(environment.filters)
+    for name in NAMES:
+        environment.filters[name] = jinja_filter(name)
+    return environment
+
+
+_ENVIRONMENT: Final = _evaluation_environment()
+
+
+class NoExpressionError(Exception):
+    """A template of ``{% %}`` blocks without any ``{{ }}``: Mistral fails on these."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the string has Jinja blocks ({% %}) but no {{ }} expression; "
+            "Mistral cannot evaluate such a string, add a {{ }} expression"
+        )
+
+
+Compiled = Callable[[dict[str, Any]], Any]
+
+
+def compile_template(text: str) -> Compiled:
+    """Compiles a string holding Jinja into a function of the render context.
+
+    Raises jinja2's errors when the text is not valid Jinja.
+    """
+    match = JINJA_PATTERN.search(text)
+    if match is None:
+
+        def no_expression(context: dict[str, Any]) -> Any:
+            raise NoExpressionError
+
+        return no_expression
+    if match.group(0) == text:
+        expression = _ENVIRONMENT.compile_expression(match.group(1), undefined_to_none=False)
+
+        def whole(context: dict[str, Any]) -> Any:
+            return _native(expression(**context))
+
+        return whole
+    template = _ENVIRONMENT.from_string(text)
+
+    def render(context: dict[str, Any]) -> Any:
+        return template.render(context)
+
+    return render
+
+
+def _native(result: Any) -> Any:
+    """The value of a whole expression, as data the engine can store.
+
+    A StrictUndefined fails only when used: Mistral calls str() on the result for
+    that; this walks it instead, which also finds one nested in a list or dict.
+    Generators and other lazy iterables (``select``) become lists, as Mistral's
+    serialisation makes them; containers are copied.
+    """
+    if isinstance(result, str):
+        return result
+    if isinstance(result, jinja2.Undefined):
+        str(result)  # raises UndefinedError naming what is undefined
+    if isinstance(result, Mapping):
+        # Copied, so the result never shares a container with the data.
+        return {key: _native(value) for key, value in result.items()}
+    if isinstance(result, Iterable):
+        return [_native(item) for item in result]
+    return result
+
+
+def render_context(data: object, functions: Functions) -> dict[str, Any]:
+    """What a Jinja expression sees: ``_``, Mistral's ``__env``-style names, functions."""
+    context: dict[str, Any] = {"_": data, FUNCTIONS_KEY: functions}
+    if isinstance(data, Mapping):
+        context["__env"] = data.get("__env")
+        context["__execution"] = data.get("__execution")
+        context["__task_execution"] = data.get("__task_execution")
+    for name in NAMES:
+        context[name] = functions.by_name(name)
+    return context
