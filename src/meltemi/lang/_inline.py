@@ -10,6 +10,8 @@ the parts of the string that were dropped so that the validator can warn about t
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -58,9 +60,20 @@ def parse_inline(text: str) -> InlineCommand:
 
     ``command`` is None when the string does not start with a name or an expression
     (Mistral rejects such a string with "Invalid action/workflow task property").
+    The result is the caller's own: its dictionaries and lists are never shared.
     """
     if " " not in text:
         return InlineCommand(text, {}, (), {})
+    parsed = _parse_cached(text)
+    params = {
+        k: copy.deepcopy(v) if isinstance(v, list | dict) else v for k, v in parsed.params.items()
+    }
+    return InlineCommand(parsed.command, params, parsed.dropped, dict(parsed.params_offsets))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> InlineCommand:
+    """Workflows repeat the same action lines; read each once."""
     cmd_match = _CMD.search(text)
     if cmd_match is None:
         return InlineCommand(None, {}, (), {})
@@ -73,6 +86,8 @@ def parse_inline(text: str) -> InlineCommand:
         value: JsonValue
         if raw[0] in "\"'":
             value = raw[1:-1]
+        elif raw[0] in "<{":
+            value = raw  # an expression; never JSON (json.loads would only fail)
         else:
             try:
                 value = json.loads(raw)

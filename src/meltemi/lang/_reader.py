@@ -9,11 +9,12 @@ usable fallback so that building goes on and all errors are reported at once.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Collection, Iterable
 from typing import Final
 
-from meltemi.expressions import check_syntax, is_expression, is_whole_expression
+from meltemi.expressions import SyntaxProblem, check_syntax, is_expression, is_whole_expression
 from meltemi.lang._yaml import JsonValue, Node, SourceText
 from meltemi.lang.errors import Diagnostic, Severity
 from meltemi.lang.specs import RESERVED_CONTEXT_KEYS, Expr, Param, Transition
@@ -254,7 +255,7 @@ class Reader:
     def check_expressions(self, node: Node, path: str, text: str) -> None:
         if not is_expression(text) and "<%" not in text:
             return
-        for problem in check_syntax(text):
+        for problem in _syntax_problems(text):
             line, column = self.source.locate_in_node(node, text, problem.offset)
             if (line, column) == (node.line, node.column) and node.style in ("'", '"'):
                 column += 1
@@ -317,6 +318,12 @@ class Reader:
             f"not {item.describe()}",
         )
         return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _syntax_problems(text: str) -> tuple[SyntaxProblem, ...]:
+    """The syntax problems of a string's expressions; workflows repeat expressions a lot."""
+    return tuple(check_syntax(text))
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:

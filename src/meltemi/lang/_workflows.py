@@ -552,17 +552,25 @@ def _join(reader: Reader, name: str, node: Node, path: str) -> Literal["all"] | 
 # -- policies --------------------------------------------------------------------------------
 
 
+_NO_POLICIES: Final = Policies()
+_POLICY_KEY_SET: Final = frozenset(_POLICY_KEYS)
+
+
 def policies(reader: Reader, node: Node, path: str) -> Policies:
     values: dict[str, object] = {}
     for key, _k, value in node.unique_entries():
+        if key not in _POLICY_KEY_SET:
+            continue
         key_path = join_path(path, key)
         field_name = key.replace("-", "_")
         if key == "retry":
             values["retry"] = _retry(reader, value, key_path)
         elif key in ("wait-before", "wait-after", "timeout", "concurrency"):
             values[field_name] = reader.count_or_expression(value, key_path, f"'{key}'")
-        elif key in ("pause-before", "fail-on"):
+        else:
             values[field_name] = reader.bool_or_expression(value, key_path, f"'{key}'")
+    if not values:
+        return _NO_POLICIES  # frozen, so one instance serves every task without policies
     return Policies(**values)  # type: ignore[arg-type]  # keys are Policies fields
 
 

@@ -9,115 +9,40 @@ YAML is read as Mistral reads it: the safe schema, and anchors (``&a``), aliases
 "billion laughs" alias bombs harmless. Timestamps stay text, so that every value is
 JSON.
 
-libyaml's composer is used when the text cannot hold an anchor, alias or ``@`` at
-the start of a value (the two readers agree on such text); otherwise, and to word
-errors, the pure Python reader with Mistral's rules.
+Plain block YAML (most workflow documents) is read by the fast reader of
+:mod:`meltemi.lang._fast_yaml`. Everything else goes through PyYAML: libyaml's
+composer when the text cannot hold an anchor, alias or ``@`` at the start of a value
+(the two agree on such text); otherwise, and to word errors, the pure Python reader
+with Mistral's rules.
 """
 
 from __future__ import annotations
 
 import bisect
-import enum
 import re
 import typing
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
 import yaml
 import yaml.nodes
 
+from meltemi.lang._fast_yaml import read_simple_yaml
+from meltemi.lang._nodes import (
+    MAX_DEPTH,
+    MAX_NODES,
+    JsonValue,
+    Node,
+    NodeKind,
+    is_scalar_tag,
+    node_paths,
+    scalar_value,
+)
 from meltemi.lang.errors import Diagnostic, Severity
 
+__all__ = ["MAX_DOCUMENT_BYTES", "JsonValue", "Node", "NodeKind", "SourceText", "load_yaml"]
+
 MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
-MAX_NODES: Final = 2_000_000
-
-JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
-
-
-class NodeKind(enum.Enum):
-    MAP = "mapping"
-    SEQ = "list"
-    SCALAR = "scalar"
-
-
-@dataclass(slots=True, eq=False)
-class Node:
-    """A YAML node with its position (1-based line and column)."""
-
-    kind: NodeKind
-    scalar: JsonValue = None
-    items: list[Node] = field(default_factory=list)
-    entries: list[tuple[Node, Node]] = field(default_factory=list)
-    line: int = 1
-    column: int = 1
-    start: int = 0
-    end: int = 0
-    style: str | None = None
-
-    @property
-    def is_map(self) -> bool:
-        return self.kind is NodeKind.MAP
-
-    @property
-    def is_seq(self) -> bool:
-        return self.kind is NodeKind.SEQ
-
-    @property
-    def is_scalar(self) -> bool:
-        return self.kind is NodeKind.SCALAR
-
-    @property
-    def is_str(self) -> bool:
-        return self.kind is NodeKind.SCALAR and isinstance(self.scalar, str)
-
-    def describe(self) -> str:
-        """The kind of value, in words, for messages: 'a list', 'the number 3'."""
-        if self.kind is NodeKind.MAP:
-            return "a mapping"
-        if self.kind is NodeKind.SEQ:
-            return "a list"
-        value = self.scalar
-        if value is None:
-            return "null"
-        if isinstance(value, bool):
-            return f"the boolean {'true' if value else 'false'}"
-        if isinstance(value, int | float):
-            return f"the number {value}"
-        if value == "":
-            return "an empty string"
-        return "a string"
-
-    def get(self, key: str) -> Node | None:
-        """The value of the last entry with this key, as YAML readers keep it."""
-        found: Node | None = None
-        for k, v in self.entries:
-            if k.scalar == key:
-                found = v
-        return found
-
-    def key_node(self, key: str) -> Node | None:
-        found: Node | None = None
-        for k, _v in self.entries:
-            if k.scalar == key:
-                found = k
-        return found
-
-    def unique_entries(self) -> Iterator[tuple[str, Node, Node]]:
-        """(key, key node, value node) with the last duplicate winning, in source order."""
-        last: dict[str, int] = {}
-        for i, (k, _v) in enumerate(self.entries):
-            last[str(k.scalar)] = i
-        for i, (k, v) in enumerate(self.entries):
-            if last[str(k.scalar)] == i:
-                yield str(k.scalar), k, v
-
-    def to_python(self) -> JsonValue:
-        if self.kind is NodeKind.SCALAR:
-            return self.scalar
-        if self.kind is NodeKind.SEQ:
-            return [n.to_python() for n in self.items]
-        return {str(k.scalar): v.to_python() for k, v in self.entries}
 
 
 @dataclass(slots=True)
@@ -173,24 +98,6 @@ class _MistralSafeLoader(yaml.SafeLoader):
 
 # A value that starts with &, * or @ (after a key, a dash, a flow bracket or a comma).
 _NEEDS_MISTRAL_RULES = re.compile(r"(?:^|[\[{,]|[:-][ \t])[ \t]*[&*@]", re.MULTILINE)
-
-_STR_TAG: Final = "tag:yaml.org,2002:str"
-_SCALAR_TAGS: Final = frozenset(
-    {
-        "tag:yaml.org,2002:null",
-        "tag:yaml.org,2002:bool",
-        "tag:yaml.org,2002:int",
-        "tag:yaml.org,2002:float",
-        _STR_TAG,
-    }
-)
-
-
-class _ScalarConstructor(yaml.constructor.SafeConstructor):
-    pass
-
-
-_constructor = _ScalarConstructor()
 
 
 @dataclass(slots=True)
@@ -255,12 +162,21 @@ def decode(data: bytes | str, file: str) -> tuple[str | None, Diagnostic | None]
     return text, None
 
 
-def load_yaml(data: bytes | str, file: str) -> YamlResult:
-    """Reads one YAML document into a :class:`Node` tree, never raising on bad input."""
+def load_yaml(data: bytes | str, file: str, *, fast: bool = True) -> YamlResult:
+    """Reads one YAML document into a :class:`Node` tree, never raising on bad input.
+
+    With ``fast`` (the default) plain block YAML is read by the fast reader; the
+    tests turn it off to compare the two readers.
+    """
     text, problem = decode(data, file)
     if text is None:
         return YamlResult(None, SourceText(file, ""), [problem] if problem else [])
     source = SourceText(file, text)
+    simple = read_simple_yaml(text) if fast else None
+    if simple is not None:
+        root, duplicates = simple
+        problems = [_duplicate(key, previous) for key, previous in duplicates]
+        return YamlResult(root, source, _with_paths(source, root, problems))
     diagnostics: list[Diagnostic] = []
 
     yaml_root: yaml.nodes.Node | None
@@ -299,7 +215,7 @@ def load_yaml(data: bytes | str, file: str) -> YamlResult:
         )
         return YamlResult(None, source, diagnostics)
 
-    converter = _Converter(source, diagnostics)
+    converter = _Converter()
     try:
         root = converter.convert(yaml_root, 0)
     except _TooBig:
@@ -309,11 +225,13 @@ def load_yaml(data: bytes | str, file: str) -> YamlResult:
                 1,
                 1,
                 "too-large",
-                f"the document has more than {MAX_NODES} values",
+                f"the document has more than {MAX_NODES} values or is nested more than "
+                f"{MAX_DEPTH} levels deep",
                 "split the workflows into several documents",
             )
         )
         return YamlResult(None, source, diagnostics)
+    diagnostics.extend(_with_paths(source, root, converter.problems))
     return YamlResult(root, source, diagnostics)
 
 
@@ -327,17 +245,25 @@ def _compose(text: str) -> yaml.nodes.Node | None:
 
 
 def _syntax_diagnostic(source: SourceText, e: yaml.MarkedYAMLError) -> Diagnostic:
-    mark = e.problem_mark or e.context_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = e.problem or "invalid YAML"
+    mark = e.problem_mark or e.context_mark
+    if "end of stream" in problem and e.context_mark is not None:
+        # The end of the file says nothing; what was left open is where it began.
+        mark = e.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     message = f"YAML syntax error: {problem}"
     if e.context and e.context_mark is not None and e.context_mark is not mark:
         message += f" ({e.context} at line {e.context_mark.line + 1})"
+    elif e.context and mark is e.context_mark:
+        message += f" ({e.context})"
+    context = e.context or ""
     hint = "check the indentation and quoting around this place"
-    if "expected a single document" in problem:
+    if "expected a single document" in context:
         hint = "keep one YAML document per file (remove the second '---')"
-    if "\t" in problem or "tab" in problem:
+    elif "'\\t'" in problem:
         hint = "indent with spaces, not tabs"
+    elif "end of stream" in problem and "quoted scalar" in context:
+        hint = "close the quote that starts here"
     return _diag(source, line, column, "yaml-syntax", message, hint)
 
 
@@ -345,78 +271,117 @@ class _TooBig(Exception):
     pass
 
 
+@dataclass(slots=True)
+class _Problem:
+    """A problem found while reading, reported once the tree (and so paths) exist."""
+
+    node: Node  # where to point
+    subject: Node  # whose attribute path to name
+    code: str
+    message: str
+    hint: str | None = None
+
+
+def _duplicate(key: Node, previous: Node) -> _Problem:
+    return _Problem(
+        key,
+        key,
+        "duplicate-key",
+        f"duplicate key '{key.scalar}' (first at line {previous.line})",
+        "each name may appear once in a mapping; rename or remove one of them",
+    )
+
+
+def _with_paths(source: SourceText, root: Node, problems: list[_Problem]) -> list[Diagnostic]:
+    if not problems:
+        return []
+    paths = node_paths(root, {id(p.subject) for p in problems})
+    return [
+        Diagnostic(
+            severity=Severity.ERROR,
+            code=p.code,
+            message=p.message,
+            file=source.file,
+            line=p.node.line,
+            column=p.node.column,
+            path=paths.get(id(p.subject), ""),
+            hint=p.hint,
+        )
+        for p in problems
+    ]
+
+
 class _Converter:
-    def __init__(self, source: SourceText, diagnostics: list[Diagnostic]) -> None:
-        self.source = source
-        self.diagnostics = diagnostics
+    """PyYAML's node tree to ours."""
+
+    def __init__(self) -> None:
         self.count = 0
+        self.problems: list[_Problem] = []
 
     def convert(self, node: yaml.nodes.Node, depth: int) -> Node:
         self.count += 1
-        if self.count > MAX_NODES or depth > 200:
+        if self.count > MAX_NODES or depth > MAX_DEPTH:
             raise _TooBig
         mark = node.start_mark
         line, column = mark.line + 1, mark.column + 1
         start, end = mark.index, node.end_mark.index
         if isinstance(node, yaml.nodes.MappingNode):
-            entries = []
-            seen: dict[object, Node] = {}
+            entries: list[tuple[Node, Node]] = []
+            result = Node(
+                NodeKind.MAP, entries=entries, line=line, column=column, start=start, end=end
+            )
+            seen: dict[str, Node] = {}
             for k, v in node.value:
                 key = self.convert(k, depth + 1)
                 entry_value = self.convert(v, depth + 1)
                 if not key.is_scalar or not isinstance(key.scalar, str | int | float | bool):
-                    self._error(key, "bad-key", "a mapping key must be a plain name")
+                    self.problems.append(
+                        _Problem(
+                            key,
+                            result,
+                            "bad-key",
+                            f"a mapping key must be a plain name, not {key.describe()}",
+                            "write the key as a plain name; this entry is ignored",
+                        )
+                    )
                     continue
                 if not isinstance(key.scalar, str):
                     key.scalar = _key_text(k, key.scalar)
-                previous = seen.get(key.scalar)
+                text = str(key.scalar)
+                previous = seen.get(text)
                 if previous is not None:
-                    self._error(
-                        key,
-                        "duplicate-key",
-                        f"duplicate key '{key.scalar}' (first at line {previous.line})",
-                        "each name may appear once in a mapping; rename or remove one of them",
-                    )
-                seen[key.scalar] = key
+                    self.problems.append(_duplicate(key, previous))
+                seen[text] = key
                 entries.append((key, entry_value))
-            return Node(
-                NodeKind.MAP, entries=entries, line=line, column=column, start=start, end=end
-            )
+            return result
         if isinstance(node, yaml.nodes.SequenceNode):
             items = [self.convert(v, depth + 1) for v in node.value]
             return Node(NodeKind.SEQ, items=items, line=line, column=column, start=start, end=end)
         scalar_node = typing.cast(yaml.nodes.ScalarNode, node)
-        value: JsonValue
-        if scalar_node.tag == _STR_TAG:
-            value = scalar_node.value
-        elif scalar_node.tag in _SCALAR_TAGS:
-            value = _constructor.construct_object(scalar_node)
-        elif scalar_node.tag == "tag:yaml.org,2002:timestamp":
-            value = scalar_node.value
-        else:
-            self.diagnostics.append(
-                _diag(
-                    self.source,
-                    line,
-                    column,
-                    "yaml-tag",
-                    f"the YAML tag '{scalar_node.tag}' is not supported",
-                    "remove the tag; values are plain JSON (text, numbers, booleans, null)",
-                )
-            )
-            value = scalar_node.value
-        return Node(
+        tag = scalar_node.tag
+        result = Node(
             NodeKind.SCALAR,
-            scalar=value,
             line=line,
             column=column,
             start=start,
             end=end,
-            style=scalar_node.style,
+            # libyaml says '' for plain scalars, PyYAML None
+            style=scalar_node.style or None,
         )
-
-    def _error(self, node: Node, code: str, message: str, hint: str | None = None) -> None:
-        self.diagnostics.append(_diag(self.source, node.line, node.column, code, message, hint))
+        if is_scalar_tag(tag):
+            result.scalar = scalar_value(tag, scalar_node.value)
+        else:
+            self.problems.append(
+                _Problem(
+                    result,
+                    result,
+                    "yaml-tag",
+                    f"the YAML tag '{tag}' is not supported",
+                    "remove the tag; values are plain JSON (text, numbers, booleans, null)",
+                )
+            )
+            result.scalar = scalar_node.value
+        return result
 
 
 def _key_text(node: yaml.nodes.Node, value: object) -> str:

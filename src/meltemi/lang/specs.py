@@ -230,10 +230,28 @@ class WorkflowSpec:
 
     def __post_init__(self) -> None:
         inbound: dict[str, list[str]] = {}
-        for name, task in self.tasks.items():
-            targets = frozenset(
-                t.target for kind in ClauseKind for t in self.transitions(task, kind)
+        defaults = self.task_defaults
+        with_defaults = defaults is not None and any(
+            c is not None and c.transitions
+            for c in (
+                defaults.on_success,
+                defaults.on_error,
+                defaults.on_complete,
+                defaults.on_skip,
             )
+        )
+        for name, task in self.tasks.items():
+            if with_defaults:
+                targets = frozenset(
+                    t.target for kind in ClauseKind for t in self.transitions(task, kind)
+                )
+            else:  # the same, without the defaults' detour (big workflows have no defaults)
+                targets = frozenset(
+                    t.target
+                    for c in (task.on_success, task.on_error, task.on_complete, task.on_skip)
+                    if c is not None
+                    for t in c.transitions
+                )
             self._outbound[name] = targets
             for target in targets:
                 inbound.setdefault(target, []).append(name)
