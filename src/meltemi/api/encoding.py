@@ -41,6 +41,20 @@ def json_field(value: Any, name: str) -> Any:
         ) from e
 
 
+def json_or_text(value: Any) -> Any:
+    """A result sent by a client: JSON in a string when it parses, else the text itself.
+
+    Mistral reads an action execution's ``output`` as JSON text only; a plain word such
+    as ``done`` is accepted here too, as the string it is.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
 def json_object(value: Any, name: str) -> dict[str, Any]:
     parsed = json_field(value, name)
     if parsed is None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from meltemi.api.body import read_json
 from meltemi.api.context import ServicesDep
-from meltemi.api.encoding import json_field, json_object, json_text, timestamp
+from meltemi.api.encoding import json_object, json_or_text, json_text, timestamp
 from meltemi.api.listing import list_query, page, select_fields
 from meltemi.api.models import ActionExecution, ActionExecutions
 from meltemi.engine import State
@@ -134,7 +134,7 @@ async def update_action_execution(run_id: str, request: Request, services: Servi
         raise InvalidInput(
             f"state must be SUCCESS, ERROR, CANCELLED, PAUSED or RUNNING, not {state!r}"
         ) from e
-    output = json_field(body.get("output"), "output")
+    output = json_or_text(body.get("output"))
     ActionRuns(services.runtime).complete(run_id, target, output)
     return render_action_execution(_queries(services).action_execution(run_id))
 

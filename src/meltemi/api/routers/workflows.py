@@ -139,7 +139,7 @@ def delete_workflow(
     return Response(status_code=204)
 
 
-@router.post("/validate", response_model=Validation)
+@router.post("/validate", response_model=Validation, response_model_exclude_none=True)
 async def validate_workflows(request: Request, services: ServicesDep) -> dict[str, Any]:
     try:
         text = await read_text(request, services.settings.max_body_bytes)
