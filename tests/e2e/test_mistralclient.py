@@ -1,0 +1,446 @@
+"""python-mistralclient's Python API against a real ``meltemi server`` subprocess.
+
+Existing Mistral users drive their workflows with this client; every call here is one
+they make, and every field read here is one the client (or its CLI) parses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from mistralclient.api import client as mistral_client
+from mistralclient.api.base import APIException
+from mistralclient.api.v2.client import Client
+
+T = TypeVar("T")
+
+# -- a server of our own (until tests/fixtures/server.py lands) -----------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _start_server(db: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    out = log.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "meltemi", "server", "--port", str(port), "--db", f"sqlite:///{db}"],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    out.close()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"meltemi server exited ({process.returncode}): {log.read_text()}")
+        try:
+            if httpx.get(f"{url}/v2", timeout=2).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"meltemi server did not answer within 60 s: {log.read_text()}")
+
+
+def _stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a ``meltemi server`` on a free loopback port, on a fresh database."""
+    where = tmp_path_factory.mktemp("server")
+    process, url = _start_server(where / "meltemi.db", where / "server.log")
+    yield url
+    _stop_server(process)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mistral(server: str) -> Client:
+    return mistral_client.client(mistral_url=f"{server}/v2")
+
+
+def wait_for(
+    probe: Callable[[], T], done: Callable[[T], bool], *, timeout: float = 60, what: str = ""
+) -> T:
+    """Polls ``probe`` until ``done`` says yes; fails with the last value after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what or 'a condition'}; last value: {value!r}")
+        time.sleep(0.05)
+
+
+def finished(mistral: Client, execution_id: str, timeout: float = 60) -> Any:
+    return wait_for(
+        lambda: mistral.executions.get(execution_id),
+        lambda e: e.state in ("SUCCESS", "ERROR", "CANCELLED"),
+        timeout=timeout,
+        what=f"execution {execution_id} to finish",
+    )
+
+
+def parses_as_timestamp(value: str | None) -> bool:
+    """The exact format python-mistralclient parses to show durations."""
+    if value is None:
+        return False
+    datetime.strptime(value, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007  # Mistral sends naive UTC
+    return True
+
+
+HELLO = """
+version: '2.0'
+hello:
+  description: says hello
+  tags: [greeting]
+  input:
+    - name
+    - punctuation: "!"
+  tasks:
+    greet:
+      action: std.echo output="Hello, <% $.name %><% $.punctuation %>"
+      publish:
+        greeting: <% task().result %>
+        who: <% env().get(who, nobody) %>
+  output:
+    greeting: <% $.greeting %>
+    who: <% $.who %>
+"""
+
+HELLO_V2 = HELLO.replace("says hello", "says hello again")
+
+GATED = """
+version: '2.0'
+gated:
+  tasks:
+    wait:
+      action: std.async_noop
+      on-success: after
+    after:
+      action: std.echo output="went on"
+      publish: {after: <% task().result %>}
+  output:
+    after: <% $.after %>
+"""
+
+ITEMS = """
+version: '2.0'
+items:
+  input:
+    - xs: [1, 2, 3]
+  tasks:
+    each:
+      with-items: x in <% $.xs %>
+      # Item 2 fails until the env says 'fix'.
+      action: >-
+        <% switch($.x = 2 and not env().get(fix, false) => 'std.fail', true => 'std.echo') %>
+      input: "<% switch($.x = 2 and not env().get(fix, false) =>
+        dict(error_data => 'item 2 failed'), true => dict(output => $.x * 10)) %>"
+      publish:
+        total: <% task().result.sum() %>
+  output:
+    total: <% $.total %>
+"""
+
+BROKEN = """
+version: '2.0'
+broken:
+  tasks:
+    first:
+      action: std.echo output="fine"
+      on-success: second
+    second:
+      action: std.noop
+      on-success: nowhere
+"""
+
+
+# -- workflows -------------------------------------------------------------------------
+
+
+def test_workflow_create_list_get_update_delete(mistral: Client) -> None:
+    (created,) = mistral.workflows.create(HELLO.replace("hello:", "crud:"))
+    assert created.name == "crud"
+    assert created.namespace == ""
+    assert created.scope == "private"
+    assert created.tags == ["greeting"]
+    assert created.input == 'name, punctuation="!"'
+    assert json.loads(created.interface) == {
+        "input": ["name", {"punctuation": "!"}],
+        "output": ["greeting", "who"],
+    }
+    assert parses_as_timestamp(created.created_at)
+    assert created.updated_at is None
+
+    listed = {w.name: w for w in mistral.workflows.list()}
+    assert listed["crud"].id == created.id
+    assert mistral.workflows.get("crud").id == created.id
+    assert mistral.workflows.get(created.id).name == "crud"
+    assert "says hello" in mistral.workflows.get("crud").definition
+
+    (updated,) = mistral.workflows.update(HELLO_V2.replace("hello:", "crud:"))
+    assert updated.id == created.id
+    assert "says hello again" in updated.definition
+    assert parses_as_timestamp(updated.updated_at)
+    by_id = mistral.workflows.update(HELLO.replace("hello:", "crud:"), id=created.id)
+    assert by_id.id == created.id
+    assert "again" not in by_id.definition
+
+    mistral.workflows.delete("crud")
+    with pytest.raises(APIException) as e:
+        mistral.workflows.get("crud")
+    assert e.value.error_code == 404
+    assert "crud" in e.value.error_message
+
+
+def test_workflow_errors_say_what_is_wrong(mistral: Client) -> None:
+    mistral.workflows.create(HELLO.replace("hello:", "twice:"))
+    with pytest.raises(APIException) as e:
+        mistral.workflows.create(HELLO.replace("hello:", "twice:"))
+    assert e.value.error_code == 409
+    assert "twice" in e.value.error_message
+
+    with pytest.raises(APIException) as e:
+        mistral.workflows.create(BROKEN)
+    assert e.value.error_code == 400
+    assert ":10:" in e.value.error_message  # the line of 'on-success: nowhere'
+    assert "nowhere" in e.value.error_message
+
+    assert mistral.workflows.validate(HELLO) == {"valid": True}
+    result = mistral.workflows.validate(BROKEN)
+    assert result["valid"] is False
+    assert "nowhere" in result["error"]
+    assert ":10:" in result["error"]
+
+
+# -- executions ------------------------------------------------------------------------
+
+
+def test_execution_with_input_and_env(mistral: Client) -> None:
+    mistral.workflows.create(HELLO)
+    execution = mistral.executions.create(
+        "hello", workflow_input={"name": "Meltemi"}, env={"who": "tester"}
+    )
+    assert execution.workflow_name == "hello"
+    assert execution.state in ("RUNNING", "SUCCESS")
+    # Mistral stores the input with the defaults filled in.
+    assert json.loads(execution.input) == {"name": "Meltemi", "punctuation": "!"}
+    assert json.loads(execution.params)["env"] == {"who": "tester"}
+    assert parses_as_timestamp(execution.created_at)
+
+    done = finished(mistral, execution.id)
+    assert done.state == "SUCCESS"
+    assert json.loads(done.output) == {"greeting": "Hello, Meltemi!", "who": "tester"}
+    assert parses_as_timestamp(done.updated_at)
+    assert done.root_execution_id is None
+
+    listed = mistral.executions.list(workflow_name="hello", sort_dirs="desc")
+    assert listed[0].id == execution.id
+    assert not hasattr(listed[0], "output")  # lists leave the output out, as Mistral's
+
+    (task,) = mistral.tasks.list(execution.id)
+    assert task.name == "greet"
+    assert task.state == "SUCCESS"
+    assert task.workflow_execution_id == execution.id
+    assert parses_as_timestamp(task.started_at)
+    assert parses_as_timestamp(task.finished_at)
+    full = mistral.tasks.get(task.id)
+    assert json.loads(full.result) == "Hello, Meltemi!"
+    assert json.loads(full.published) == {"greeting": "Hello, Meltemi!", "who": "tester"}
+
+    (action,) = mistral.action_executions.list(task.id)
+    assert action.name == "std.echo"
+    assert action.state == "SUCCESS"
+    assert action.accepted is True
+    got = mistral.action_executions.get(action.id)
+    assert json.loads(got.output) == {"result": "Hello, Meltemi!"}
+    assert json.loads(got.input) == {"output": "Hello, Meltemi!"}
+
+
+def test_execution_by_workflow_id_and_bad_input(mistral: Client) -> None:
+    (workflow,) = mistral.workflows.create(HELLO.replace("hello:", "by_id:"))
+    execution = mistral.executions.create(workflow.id, workflow_input={"name": "id"})
+    assert execution.workflow_id == workflow.id
+    assert finished(mistral, execution.id).state == "SUCCESS"
+
+    with pytest.raises(APIException) as e:
+        mistral.executions.create("by_id", workflow_input={"nom": "typo"})
+    assert e.value.error_code == 400
+    assert "nom" in e.value.error_message
+
+    with pytest.raises(APIException) as e:
+        mistral.executions.create("no_such_workflow")
+    assert e.value.error_code == 404
+
+
+def test_pause_resume_and_cancel(mistral: Client) -> None:
+    mistral.workflows.create(GATED)
+    execution = mistral.executions.create("gated")
+    (wait,) = wait_for(
+        lambda: mistral.tasks.list(execution.id),
+        lambda tasks: len(tasks) == 1 and tasks[0].state == "RUNNING",
+        what="the task 'wait' to run",
+    )
+    paused = mistral.executions.update(execution.id, "PAUSED")
+    assert paused.state == "PAUSED"
+
+    (action,) = mistral.action_executions.list(wait.id)
+    completed = mistral.action_executions.update(action.id, "SUCCESS", output={"done": 1})
+    assert completed.state == "SUCCESS"
+    # Paused: the task that was running finishes, but nothing new starts.
+    wait_for(
+        lambda: mistral.tasks.get(wait.id).state,
+        lambda state: state == "SUCCESS",
+        what="the task 'wait' to succeed",
+    )
+    assert [t.name for t in mistral.tasks.list(execution.id)] == ["wait"]
+    assert mistral.executions.get(execution.id).state == "PAUSED"
+
+    resumed = mistral.executions.update(execution.id, "RUNNING")
+    assert resumed.state in ("RUNNING", "SUCCESS")
+    done = finished(mistral, execution.id)
+    assert done.state == "SUCCESS"
+    assert json.loads(done.output) == {"after": "went on"}
+
+    other = mistral.executions.create("gated", description="to be cancelled")
+    assert other.description == "to be cancelled"
+    cancelled = mistral.executions.update(other.id, "CANCELLED")
+    assert cancelled.state == "CANCELLED"
+    assert finished(mistral, other.id).state == "CANCELLED"
+
+    described = mistral.executions.update(other.id, None, description="cancelled on purpose")
+    assert described.description == "cancelled on purpose"
+
+    mistral.executions.delete(other.id)
+    with pytest.raises(APIException) as e:
+        mistral.executions.get(other.id)
+    assert e.value.error_code == 404
+
+
+def test_rerun_a_failed_with_items_task(mistral: Client) -> None:
+    mistral.workflows.create(ITEMS)
+    for reset in (False, True):
+        execution = mistral.executions.create("items")
+        failed = finished(mistral, execution.id)
+        assert failed.state == "ERROR"
+        assert "item 2 failed" in failed.state_info
+        (task,) = mistral.tasks.list(execution.id)
+        assert task.state == "ERROR"
+        before = mistral.action_executions.list(task.id)
+        assert sorted(a.state for a in before) == ["ERROR", "SUCCESS", "SUCCESS"]
+
+        rerun = mistral.tasks.rerun(task.id, reset=reset, env={"fix": True})
+        assert rerun.id == task.id
+        assert finished(mistral, execution.id).state == "SUCCESS"
+        assert json.loads(mistral.tasks.get(task.id).result) == [10, 20, 30]
+        assert json.loads(mistral.executions.get(execution.id).output) == {"total": 60}
+
+        after = mistral.action_executions.list(task.id)
+        accepted = [a for a in after if a.accepted]
+        assert len(accepted) == 3
+        assert all(a.state == "SUCCESS" for a in accepted)
+        # reset=false reruns only the failed item; reset=true runs every item again.
+        assert len(after) == (4 if not reset else 6)
+
+
+def test_rerun_refuses_a_task_that_did_not_fail(mistral: Client) -> None:
+    mistral.workflows.create(HELLO.replace("hello:", "fine:"))
+    execution = mistral.executions.create("fine", workflow_input={"name": "x"})
+    finished(mistral, execution.id)
+    (task,) = mistral.tasks.list(execution.id)
+    with pytest.raises(APIException) as e:
+        mistral.tasks.rerun(task.id)
+    assert e.value.error_code == 400
+    assert "ERROR" in e.value.error_message
+
+
+# -- actions run on their own ----------------------------------------------------------
+
+
+def test_run_action_sync_and_saved(mistral: Client) -> None:
+    result = mistral.action_executions.create("std.echo", {"output": "hi"})
+    assert json.loads(result.output) == {"result": "hi"}
+    assert result.state == "SUCCESS"
+
+    saved = mistral.action_executions.create("std.echo", {"output": "kept"}, save_result=True)
+    assert saved.id
+    done = wait_for(
+        lambda: mistral.action_executions.get(saved.id),
+        lambda a: a.state == "SUCCESS",
+        what="the saved action run",
+    )
+    assert json.loads(done.output) == {"result": "kept"}
+    assert saved.id in {a.id for a in mistral.action_executions.list()}
+
+    synced = mistral.action_executions.create(
+        "std.echo", {"output": "now"}, save_result=True, run_sync=True
+    )
+    assert synced.state == "SUCCESS"
+    assert json.loads(mistral.action_executions.get(synced.id).output) == {"result": "now"}
+
+    with pytest.raises(APIException) as e:
+        mistral.action_executions.create("std.echo", {"wrong": 1})
+    assert e.value.error_code == 400
+    with pytest.raises(APIException) as e:
+        mistral.action_executions.create("std.no_such_action", {})
+    assert e.value.error_code in (400, 404)
+
+
+# -- environments ----------------------------------------------------------------------
+
+
+def test_environments(mistral: Client) -> None:
+    created = mistral.environments.create(
+        name="staging", description="for tests", variables={"who": "staging", "n": 1}
+    )
+    assert created.name == "staging"
+    assert created.variables == {"who": "staging", "n": 1}
+    assert parses_as_timestamp(created.created_at)
+    got = mistral.environments.get("staging")
+    assert got.variables == {"who": "staging", "n": 1}
+    assert got.description == "for tests"
+    assert "staging" in {e.name for e in mistral.environments.list()}
+
+    updated = mistral.environments.update(name="staging", variables={"who": "stage 2"})
+    assert updated.variables == {"who": "stage 2"}
+
+    mistral.workflows.create(HELLO.replace("hello:", "with_env:"))
+    execution = mistral.executions.create("with_env", workflow_input={"name": "env"}, env="staging")
+    done = finished(mistral, execution.id)
+    assert json.loads(done.output)["who"] == "stage 2"
+
+    mistral.environments.delete("staging")
+    with pytest.raises(APIException) as e:
+        mistral.environments.get("staging")
+    assert e.value.error_code == 404
