@@ -21,9 +21,9 @@ def check_graph(
     """Runs the checks that need the whole workflow, after its tasks are built."""
     if spec.type is WorkflowType.DIRECT:
         _check_targets(reader, spec, first_transition)
-        _check_start_tasks(reader, spec, tasks_node, path)
         _check_joins(reader, spec, tasks_node, path)
-        _check_reachable(reader, spec, first_transition)
+        if _check_start_tasks(reader, spec, tasks_node, path):
+            _check_reachable(reader, spec, first_transition)
     else:
         _check_requires(reader, spec, node, tasks_node, path)
 
@@ -54,9 +54,10 @@ def _check_targets(reader: Reader, spec: WorkflowSpec, first: int) -> None:
         )
 
 
-def _check_start_tasks(reader: Reader, spec: WorkflowSpec, tasks_node: Node, path: str) -> None:
+def _check_start_tasks(reader: Reader, spec: WorkflowSpec, tasks_node: Node, path: str) -> bool:
+    """False (and an error) when no task can start the workflow."""
     if spec.start_tasks():
-        return
+        return True
     reader.error(
         tasks_node,
         join_path(path, "tasks"),
@@ -66,6 +67,7 @@ def _check_start_tasks(reader: Reader, spec: WorkflowSpec, tasks_node: Node, pat
         "a direct workflow starts with the tasks no transition leads to; "
         "remove the transition into the first task",
     )
+    return False
 
 
 def _task_attr(tasks_node: Node, task: str, key: str) -> Node | None:
@@ -124,25 +126,16 @@ def _check_requires(
     reader: Reader, spec: WorkflowSpec, node: Node, tasks_node: Node, path: str
 ) -> None:
     tasks_path = join_path(path, "tasks")
-    for name, task in spec.tasks.items():
+    for name in spec.tasks:
+        task_path = join_path(join_path(tasks_path, name), "requires")
         req_node = _task_attr(tasks_node, name, "requires")
-        for i, required in enumerate(task.requires):
-            if required in spec.tasks:
-                continue
-            where = req_node.items[i] if req_node is not None and req_node.is_seq else req_node
-            item_path = join_path(join_path(tasks_path, name), "requires")
-            if req_node is not None and req_node.is_seq:
-                item_path = join_path(item_path, i)
-            if required in ENGINE_COMMANDS:
-                message = f"'{required}' is an engine command and cannot be required"
-                hint = "requires names tasks of this workflow"
-            else:
-                message = f"task '{name}' requires unknown task '{required}'"
-                close = suggest(required, spec.tasks)
-                hint = (
-                    f"did you mean '{close}'?" if close else "requires names tasks of this workflow"
-                )
-            reader.error(where or tasks_node, item_path, "unknown-task", message, hint)
+        _check_required_names(reader, spec, req_node, task_path, f"task '{name}'")
+    defaults = node.get("task-defaults")
+    if defaults is not None and defaults.is_map:
+        defaults_path = join_path(join_path(path, "task-defaults"), "requires")
+        _check_required_names(
+            reader, spec, defaults.get("requires"), defaults_path, "task-defaults"
+        )
     cycle = _find_cycle(spec)
     if cycle:
         first = cycle[0]
@@ -153,6 +146,41 @@ def _check_requires(
             "requires-cycle",
             "tasks require each other in a cycle: " + " -> ".join([*cycle, cycle[0]]),
             "break the cycle; a reverse workflow needs every task's requirements to end",
+        )
+
+
+def _check_required_names(
+    reader: Reader, spec: WorkflowSpec, req_node: Node | None, path: str, who: str
+) -> None:
+    """Each name in a 'requires' value must be a task of the workflow."""
+    if req_node is None:
+        return
+    if req_node.is_str:
+        named = [(req_node, path)]
+    elif req_node.is_seq:
+        named = [(item, join_path(path, i)) for i, item in enumerate(req_node.items)]
+    else:
+        return  # the type error is reported where 'requires' is read
+    for item, item_path in named:
+        required = item.scalar
+        if not isinstance(required, str) or required in spec.tasks:
+            continue
+        if required in ENGINE_COMMANDS:
+            reader.error(
+                item,
+                item_path,
+                "requires-engine-command",
+                f"'{required}' is an engine command; {who} can only require tasks",
+                "requires names tasks of this workflow",
+            )
+            continue
+        close = suggest(required, spec.tasks)
+        reader.error(
+            item,
+            item_path,
+            "unknown-task",
+            f"{who} requires unknown task '{required}'",
+            f"did you mean '{close}'?" if close else "requires names tasks of this workflow",
         )
 
 

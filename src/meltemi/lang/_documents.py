@@ -7,7 +7,7 @@ from typing import Final
 
 from meltemi.lang._inline import parse_inline
 from meltemi.lang._reader import Reader, join_path
-from meltemi.lang._workflows import build_workflow
+from meltemi.lang._workflows import build_workflow, report_dropped
 from meltemi.lang._yaml import Node
 from meltemi.lang.specs import ActionSpec, Data, Document, DocumentKind, WorkflowSpec
 
@@ -72,8 +72,8 @@ def build_document(reader: Reader, root: Node, kind: DocumentKind | None) -> Doc
     if kind is DocumentKind.ACTIONS:
         actions = tuple(
             a
-            for name, _k, body in root.unique_entries()
-            if name != "version" and (a := _action(reader, name, body, name)) is not None
+            for name, key_node, body in root.unique_entries()
+            if name != "version" and (a := _action(reader, name, key_node, body, name)) is not None
         )
         return Document(kind=kind, actions=actions)
     workflows = tuple(
@@ -97,7 +97,9 @@ def _check_version(reader: Reader, node: Node, path: str, *, required: bool) -> 
             )
         return
     value = version.scalar
-    if version.is_scalar and not isinstance(value, bool) and value in ("2.0", 2.0, "2", 2):
+    # As Mistral's workbook schema: '2.0' or 2.0 (a workflow list lets anything through,
+    # but a document for another version of the language cannot mean what it says).
+    if value == "2.0" or (isinstance(value, float) and value == 2.0):
         return
     reader.error(
         version,
@@ -133,7 +135,7 @@ def _workflow(
             "give it a 'tasks' mapping",
         )
         return None
-    return build_workflow(reader, name, body, path)
+    return build_workflow(reader, name, body, path, key_node)
 
 
 def _workbook(reader: Reader, root: Node) -> Document:
@@ -164,8 +166,8 @@ def _workbook(reader: Reader, root: Node) -> Document:
                 if wf is not None:
                     workflows.append(wf)
         elif key == "actions":
-            for member, _member_key, body in _members(reader, value, key):
-                action = _action(reader, member, body, join_path(key, member))
+            for member, member_key, body in _members(reader, value, key):
+                action = _action(reader, member, member_key, body, join_path(key, member))
                 if action is not None:
                     actions.append(action)
     if root.get("workflows") is None and root.get("actions") is None:
@@ -222,10 +224,11 @@ def _base(reader: Reader, node: Node | None, path: str) -> tuple[str | None, dic
     parsed = parse_inline(text)
     if parsed.command is None:
         reader.error(node, path, "bad-command", f"'{text}' does not start with an action name")
+    report_dropped(reader, node, path, text, parsed.dropped)
     return parsed.command, dict(parsed.params)
 
 
-def _action(reader: Reader, name: str, node: Node, path: str) -> ActionSpec | None:
+def _action(reader: Reader, name: str, key_node: Node, node: Node, path: str) -> ActionSpec | None:
     if not reader.mapping(node, path, f"action '{name}'"):
         return None
     reader.check_keys(node, path, _ACTION_KEYS, f"action '{name}'")
@@ -246,7 +249,7 @@ def _action(reader: Reader, name: str, node: Node, path: str) -> ActionSpec | No
             fields["tags"] = reader.tags(value, key_path)
     if node.get("base") is None:
         reader.error(
-            node,
+            key_node,
             path,
             "missing-attribute",
             f"action '{name}' has no 'base'",

@@ -125,9 +125,36 @@ def _collect(text: str, start: int, end: int, out: list[DroppedText]) -> None:
             offset = at + len(stripped)
 
 
-def explain_dropped(piece: str) -> tuple[str, str]:
-    """Why an inline piece is ignored, and how to write it instead."""
+def glued_to(text: str, piece: DroppedText) -> str:
+    """The parameter a dropped piece was cut from (``output=1`` for ``.5``), or ''."""
+    if piece.offset == 0 or text[piece.offset - 1].isspace():
+        return ""
+    start = max(text.rfind(" ", 0, piece.offset), text.rfind("(", 0, piece.offset)) + 1
+    return text[start : piece.offset]
+
+
+_PYTHON_LITERALS: Final = {"True": "true", "False": "false", "None": "null"}
+_NUMBER: Final = re.compile(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+
+
+def explain_dropped(piece: str, glued: str = "") -> tuple[str, str]:
+    """Why an inline piece is ignored, and how to write it instead.
+
+    Args:
+        piece: the text Mistral's parameter pattern does not read.
+        glued: the parameter the piece was cut from, when there is no space between
+            them (``output=1`` and ``.5``): that parameter is passed, cut short.
+    """
+    if glued and "=" in glued:
+        name, _eq, read = glued.partition("=")
+        written = read + piece
+        return (
+            f"inline parameter '{glued}{piece}' is read as {name}={read}: "
+            f"the rest, '{piece}', is ignored",
+            f"quote the value ({name}=\"{written}\") or put it under 'input:' ({name}: {written})",
+        )
     name, eq, value = piece.partition("=")
+    value = value.strip()
     if eq and any(q in value for q in _TYPOGRAPHIC_QUOTES):
         fixed = value
         for q in _TYPOGRAPHIC_QUOTES:
@@ -137,19 +164,24 @@ def explain_dropped(piece: str) -> tuple[str, str]:
             "and the parameter is not passed",
             f"use plain ASCII quotes: {name}={fixed}",
         )
-    if eq and value.strip() in ("True", "False", "None", "TRUE", "FALSE", "Null", "NULL"):
-        literal = {"True": "true", "TRUE": "true", "None": "null"}.get(value.strip(), "")
-        literal = literal or ("false" if value.strip().lower() == "false" else "null")
+    literal = _PYTHON_LITERALS.get(value) or _PYTHON_LITERALS.get(value.capitalize())
+    if eq and literal:
         return (
             f"inline parameter '{piece}' is not a JSON literal, so it is ignored "
             "and the parameter is not passed",
             f"write {name}={literal} (JSON literals are lowercase)",
         )
+    if eq and _NUMBER.fullmatch(value):
+        return (
+            f"inline parameter '{piece}' is ignored: inline numbers can only be whole "
+            "numbers of 0 or more, and the parameter is not passed",
+            f"put it under 'input:' ({name}: {value}), or quote it for a string",
+        )
     if eq and value and re.fullmatch(r"[-\w.]+", name):
         return (
             f"inline parameter '{piece}' has an unquoted value, so it is ignored "
             "and the parameter is not passed",
-            f"quote the value: {name}=\"{value.strip()}\" (or move it under 'input:')",
+            f"quote the value: {name}=\"{value}\" (or move it under 'input:')",
         )
     return (
         f"'{piece}' is not an inline parameter and is ignored",

@@ -242,11 +242,14 @@ class Reader:
         result: dict[str, JsonValue] = {}
         for key, key_node, value in node.unique_entries():
             if not WORD.match(key):
-                self.error(
+                # Mistral's schema does not check such names; expressions can only
+                # reach them as $['my-name'], so it is most likely a slip.
+                self.warning(
                     key_node,
                     join_path(path, key),
                     "bad-name",
-                    f"'{key}' is not a valid name in {what}",
+                    f"'{key}' in {what} is not a plain name: an expression cannot read it "
+                    f"as $.{key}",
                     "use letters, digits and underscores only",
                 )
             result[key] = self.data(value, join_path(path, key))

@@ -10,7 +10,7 @@ from typing import Final, Literal
 
 from meltemi.expressions import is_whole_expression
 from meltemi.lang._checks import check_graph
-from meltemi.lang._inline import explain_dropped, parse_inline
+from meltemi.lang._inline import DroppedText, explain_dropped, glued_to, parse_inline
 from meltemi.lang._reader import WORD, Reader, join_path
 from meltemi.lang._yaml import JsonValue, Node
 from meltemi.lang.errors import Severity
@@ -95,14 +95,21 @@ _UUID: Final = re.compile(
 )
 
 
-def build_workflow(reader: Reader, name: str, node: Node, path: str) -> WorkflowSpec | None:
-    """A workflow spec from its mapping node; None when it is not a mapping at all."""
+def build_workflow(
+    reader: Reader, name: str, node: Node, path: str, key_node: Node | None = None
+) -> WorkflowSpec | None:
+    """A workflow spec from its mapping node; None when it is not a mapping at all.
+
+    ``key_node`` is the key that names the workflow (where to point when something
+    is wrong with the workflow as a whole).
+    """
     if not reader.mapping(node, path, f"workflow '{name}'"):
         return None
+    named_at = key_node or node
     reader.check_keys(node, path, _WORKFLOW_KEYS, f"workflow '{name}'")
     if _UUID.match(name):
         reader.error(
-            node,
+            named_at,
             path,
             "bad-name",
             f"the workflow name '{name}' looks like a UUID",
@@ -129,7 +136,7 @@ def build_workflow(reader: Reader, name: str, node: Node, path: str) -> Workflow
     tasks: dict[str, TaskSpec] = {}
     if tasks_node is None:
         reader.error(
-            node,
+            named_at,
             path,
             "missing-attribute",
             f"workflow '{name}' has no 'tasks'",
@@ -249,12 +256,15 @@ def _task(
         if isinstance(input_value, dict):
             input_value = {**input_value, **inline}
         else:
-            reader.warning(
-                node,
-                path,
-                "inline-params-ignored",
-                f"task '{name}' has inline parameters and an 'input' expression",
-                "put all parameters in one place",
+            # Mistral cannot merge parameters into a string and fails to register it.
+            command = node.get("action") or node.get("workflow") or node
+            reader.error(
+                command,
+                join_path(path, "action" if node.get("action") else "workflow"),
+                "inline-params-with-input-expression",
+                f"task '{name}' has inline parameters and an 'input' that is an expression; "
+                "they cannot be merged",
+                "move the inline parameters into the 'input' expression, or make 'input' a mapping",
             )
     fields.pop("_type", None)
     fields["input"] = input_value
@@ -376,13 +386,14 @@ def _check_task_keys(
 
 
 def _check_type_echo(reader: Reader, node: Node, path: str, wf_type: WorkflowType) -> None:
+    # Mistral overwrites a task's 'type' with its workflow's, so any value passes.
     if node.scalar != wf_type.value:
-        reader.error(
+        reader.warning(
             node,
             path,
-            "bad-value",
-            f"a task's 'type' can only repeat its workflow's type ('{wf_type.value}'), "
-            f"not {_shown(node)}",
+            "type-ignored",
+            f"a task's 'type' is always its workflow's type ('{wf_type.value}'); "
+            f"{_shown(node)} is ignored",
             "remove 'type' from the task",
         )
 
@@ -404,11 +415,22 @@ def _command(
         )
         return None, {}
     reader.check_expressions(node, path, text)
-    for piece in parsed.dropped:
-        message, hint = explain_dropped(piece.text)
-        line, column = reader.source.locate_in_node(node, text, piece.offset)
-        reader.report(line, column, path, "dropped-inline-param", message, hint, Severity.WARNING)
+    report_dropped(reader, node, path, text, parsed.dropped)
     return parsed.command, parsed.params
+
+
+def report_dropped(
+    reader: Reader, node: Node, path: str, text: str, dropped: tuple[DroppedText, ...]
+) -> None:
+    """Warns about each piece of an inline string that Mistral silently ignores."""
+    for piece in dropped:
+        bare = piece.text.strip("()")
+        if not bare:
+            continue  # the parentheses of ``fail(msg=...)``
+        message, hint = explain_dropped(bare, glued_to(text, piece))
+        offset = piece.offset + piece.text.find(bare)
+        line, column = reader.source.locate_in_node(node, text, offset)
+        reader.report(line, column, path, "dropped-inline-param", message, hint, Severity.WARNING)
 
 
 def _task_input(reader: Reader, node: Node, path: str) -> dict[str, Data] | Expr:
@@ -540,11 +562,13 @@ def _join(reader: Reader, name: str, node: Node, path: str) -> Literal["all"] | 
         return 1
     if node.is_scalar and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
+    shown = f"'{value}'" if node.is_str else node.describe()
     reader.error(
         node,
         path,
         "bad-value",
-        f"'join' must be 'all', 'one' or a number of tasks, not {_shown(node)}",
+        f"'join' must be 'all', 'one' or a number of tasks (0 or more), not {shown}",
+        "join: all waits for every inbound task; join: 2 starts the task once two have arrived",
     )
     return None
 
@@ -618,25 +642,34 @@ def _retry(reader: Reader, node: Node, path: str) -> RetrySpec | None:
 
 def _retry_inline(reader: Reader, node: Node, path: str) -> RetrySpec | None:
     text = str(node.scalar)
-    params = parse_inline(text).params
+    parsed = parse_inline(text)
+    params = parsed.params
     # Mistral reads no parameters at all from a one-word string ("count=3"); say
     # what is missing in terms of what the user wrote.
-    written = params or parse_inline(f"retry {text}").params
+    as_written = parse_inline(f"retry {text}")
+    written = params or as_written.params
     problems = []
     for required in ("count", "delay"):
         if required not in written:
-            problems.append(required)
+            pieces = as_written.dropped
+            unread = next((p.text for p in pieces if p.text.startswith(f"{required}=")), "")
+            problems.append(
+                f"'{required}' ('{unread}' cannot be read)" if unread else f"'{required}'"
+            )
     if not problems and not params:
         problems.append("a space between its parameters")
     unknown = sorted(set(written) - _RETRY_KEYS)
     if problems or unknown:
-        missing = " and ".join(p if " " in p else f"'{p}'" for p in problems)
         message = (
-            f"retry '{text}' needs {missing}"
+            f"retry '{text}' needs {' and '.join(problems)}"
             if problems
             else (f"retry '{text}' has unknown parameters: {', '.join(unknown)}")
         )
-        reader.error(node, path, "bad-retry", message, "write e.g. retry: count=3 delay=10")
+        hint = (
+            "count and delay are whole numbers of 0 or more, or expressions: "
+            "retry: count=3 delay=10"
+        )
+        reader.error(node, path, "bad-retry", message, hint)
         return None
 
     def number(key: str) -> int | Expr | None:
@@ -774,12 +807,7 @@ def _target(
         reader.error(node, path, "bad-transition", f"'{text}' is not a task name")
         return None
     reader.check_expressions(node, path, text)
-    for piece in parsed.dropped:
-        if piece.text in ("(", ")"):
-            continue
-        message, hint = explain_dropped(piece.text.strip("()"))
-        line, column = reader.source.locate_in_node(node, text, piece.offset)
-        reader.report(line, column, path, "dropped-inline-param", message, hint, Severity.WARNING)
+    report_dropped(reader, node, path, text, parsed.dropped)
     transition = Transition(
         target=parsed.command,
         condition=condition,

@@ -71,14 +71,47 @@ class SourceText:
     def locate_in_node(self, node: Node, needle: str, offset_in_needle: int = 0) -> tuple[int, int]:
         """Position of ``needle`` (and a character inside it) within a node's source.
 
-        Falls back to the node's own position when the value is not written verbatim
-        (escapes, folding).
+        When the value is not written verbatim (block scalars, folded lines, escapes),
+        the few characters around the wanted one are looked up instead, counting
+        occurrences so that a repeated piece is found at the right place. Falls back
+        to the node's own position.
         """
         raw = self.text[node.start : node.end]
         found = raw.find(needle) if needle else -1
-        if found == -1:
-            return node.line, node.column
-        return self.position(node.start + found + offset_in_needle)
+        if found != -1:
+            return self.position(node.start + found + offset_in_needle)
+        target = min(max(offset_in_needle, 0), len(needle))
+        line_start = needle.rfind("\n", 0, target) + 1
+        line_end = needle.find("\n", target)
+        line_end = len(needle) if line_end == -1 else line_end
+        for reach in (12, 4):
+            low, high = max(line_start, target - reach), min(line_end, target + reach)
+            window = needle[low:high]
+            if not window.strip():
+                continue
+            at = _nth_find(raw, window, _count_before(needle, window, low))
+            if at != -1:
+                return self.position(node.start + at + target - low)
+        return node.line, node.column
+
+
+def _count_before(text: str, piece: str, end: int) -> int:
+    """How many times ``piece`` starts in ``text`` before ``end``."""
+    count, at = 0, text.find(piece)
+    while at != -1 and at < end:
+        count += 1
+        at = text.find(piece, at + 1)
+    return count
+
+
+def _nth_find(text: str, piece: str, n: int) -> int:
+    """Where the ``n``-th (0-based) occurrence of ``piece`` starts in ``text``, or -1."""
+    at = text.find(piece)
+    for _ in range(n):
+        if at == -1:
+            break
+        at = text.find(piece, at + 1)
+    return at
 
 
 class _MistralSafeLoader(yaml.SafeLoader):
@@ -311,6 +344,21 @@ def _with_paths(source: SourceText, root: Node, problems: list[_Problem]) -> lis
     ]
 
 
+_MAP_TAG: Final = "tag:yaml.org,2002:map"
+_SEQ_TAG: Final = "tag:yaml.org,2002:seq"
+
+
+def _tag_problem(node: Node, tag: str) -> _Problem:
+    # Mistral's safe loader refuses these tags (or builds sets and pairs, not JSON).
+    return _Problem(
+        node,
+        node,
+        "yaml-tag",
+        f"the YAML tag '{tag}' is not supported",
+        "remove the tag; values are plain JSON (text, numbers, booleans, null, lists, mappings)",
+    )
+
+
 class _Converter:
     """PyYAML's node tree to ours."""
 
@@ -330,6 +378,8 @@ class _Converter:
             result = Node(
                 NodeKind.MAP, entries=entries, line=line, column=column, start=start, end=end
             )
+            if node.tag != _MAP_TAG:
+                self.problems.append(_tag_problem(result, node.tag))
             seen: dict[str, Node] = {}
             for k, v in node.value:
                 key = self.convert(k, depth + 1)
@@ -356,7 +406,12 @@ class _Converter:
             return result
         if isinstance(node, yaml.nodes.SequenceNode):
             items = [self.convert(v, depth + 1) for v in node.value]
-            return Node(NodeKind.SEQ, items=items, line=line, column=column, start=start, end=end)
+            sequence = Node(
+                NodeKind.SEQ, items=items, line=line, column=column, start=start, end=end
+            )
+            if node.tag != _SEQ_TAG:
+                self.problems.append(_tag_problem(sequence, node.tag))
+            return sequence
         scalar_node = typing.cast(yaml.nodes.ScalarNode, node)
         tag = scalar_node.tag
         result = Node(
@@ -371,15 +426,7 @@ class _Converter:
         if is_scalar_tag(tag):
             result.scalar = scalar_value(tag, scalar_node.value)
         else:
-            self.problems.append(
-                _Problem(
-                    result,
-                    result,
-                    "yaml-tag",
-                    f"the YAML tag '{tag}' is not supported",
-                    "remove the tag; values are plain JSON (text, numbers, booleans, null)",
-                )
-            )
+            self.problems.append(_tag_problem(result, tag))
             result.scalar = scalar_node.value
         return result
 

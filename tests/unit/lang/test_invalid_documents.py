@@ -1,129 +1,279 @@
-"""Invalid documents: each error names the right line, column and attribute path."""
+"""Invalid documents as a whole: version, workbooks, ad-hoc actions, workflow names."""
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass
-
 import pytest
 
-from meltemi.lang import Severity, parse
+from meltemi.lang import DocumentKind, parse
+from tests.unit.lang.cases import Case, check, doc, ids
 
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    text: str
-    line: int
-    column: int
-    path: str
-    code: str
-    severity: Severity = Severity.ERROR
-
-
-def doc(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
-
+WORKFLOW = """
+wf:
+  tasks:
+    t1:
+      action: std.noop
+"""
 
 CASES = [
+    Case("no version", WORKFLOW.lstrip("\n"), 1, 1, "", "missing-version"),
+    Case("version 3.0", "version: '3.0'" + WORKFLOW, 1, 10, "version", "bad-version"),
+    Case("version 2 is not 2.0", "version: 2" + WORKFLOW, 1, 10, "version", "bad-version"),
+    Case("version as a list", "version: ['2.0']" + WORKFLOW, 1, 10, "version", "bad-version"),
+    Case("nothing but a version", "version: '2.0'\n", 1, 1, "", "empty-document"),
     Case(
-        "unknown task in on-success list",
+        "workbook without a name",
         doc("""
             version: '2.0'
-            wf:
-              tasks:
-                t1:
-                  action: std.noop
-                  on-success:
-                    - t2
-                    - t9
-                t2:
-                  action: std.noop
-            """),
-        8,
-        11,
-        "wf.tasks.t1.on-success[1]",
-        "unknown-task",
-    ),
-    Case(
-        "yaql syntax error inside publish",
-        doc("""
-            version: '2.0'
-            wf:
-              tasks:
-                t1:
-                  action: std.noop
-                  publish:
-                    x: <% $.a + %>
-            """),
-        7,
-        21,
-        "wf.tasks.t1.publish.x",
-        "expression-syntax",
-    ),
-    Case(
-        "negative wait-before",
-        doc("""
-            version: '2.0'
-            wf:
-              tasks:
-                t1:
-                  wait-before: -5
-            """),
-        5,
-        20,
-        "wf.tasks.t1.wait-before",
-        "negative",
-    ),
-    Case(
-        "action and workflow in one task",
-        doc("""
-            version: '2.0'
-            wf:
-              tasks:
-                t1:
-                  action: std.noop
-                  workflow: other
-            """),
-        6,
-        17,
-        "wf.tasks.t1.workflow",
-        "action-and-workflow",
-    ),
-    Case(
-        "bare word inline parameter",
-        doc("""
-            version: '2.0'
-            wf:
-              tasks:
-                t1:
-                  action: std.echo output=fast
-            """),
-        5,
-        24,
-        "wf.tasks.t1.action",
-        "dropped-inline-param",
-        Severity.WARNING,
-    ),
-    Case(
-        "version 3.0",
-        doc("""
-            version: '3.0'
-            wf:
-              tasks:
-                t1:
-                  action: std.noop
+            workflows:
+              wf:
+                tasks:
+                  t1:
+                    action: std.noop
             """),
         1,
+        1,
+        "",
+        "missing-attribute",
+    ),
+    Case(
+        "workbook name is a list",
+        doc("""
+            version: '2.0'
+            name: [wb]
+            workflows:
+              wf:
+                tasks:
+                  t1:
+                    action: std.noop
+            """),
+        2,
+        7,
+        "name",
+        "wrong-type",
+    ),
+    Case(
+        "unknown workbook attribute",
+        doc("""
+            version: '2.0'
+            name: wb
+            tag: [x]
+            workflows:
+              wf:
+                tasks:
+                  t1:
+                    action: std.noop
+            """),
+        3,
+        1,
+        "tag",
+        "unknown-attribute",
+    ),
+    Case(
+        "workbook with an empty workflows section",
+        "version: '2.0'\nname: wb\nworkflows: {}\n",
+        3,
+        12,
+        "workflows",
+        "wrong-type",
+    ),
+    Case(
+        "workbook with an empty actions section",
+        doc("""
+            version: '2.0'
+            name: wb
+            actions: {}
+            workflows:
+              wf:
+                tasks:
+                  t1:
+                    action: std.noop
+            """),
+        3,
         10,
-        "version",
+        "actions",
+        "wrong-type",
+    ),
+    Case(
+        "workbook with neither workflows nor actions",
+        "version: '2.0'\nname: wb\ndescription: nothing yet\n",
+        1,
+        1,
+        "",
+        "empty-document",
+    ),
+    Case(
+        "workbook member name with a space",
+        doc("""
+            version: '2.0'
+            name: wb
+            workflows:
+              my wf:
+                tasks:
+                  t1:
+                    action: std.noop
+            """),
+        4,
+        3,
+        "workflows.my wf",
+        "bad-name",
+    ),
+    Case(
+        "workbook section with another version",
+        doc("""
+            version: '2.0'
+            name: wb
+            workflows:
+              version: '3.0'
+              wf:
+                tasks:
+                  t1:
+                    action: std.noop
+            """),
+        4,
+        12,
+        "workflows.version",
         "bad-version",
+    ),
+    Case(
+        "ad-hoc action without base",
+        doc("""
+            version: '2.0'
+            name: wb
+            actions:
+              greet:
+                base-input:
+                  output: hi
+            """),
+        4,
+        3,
+        "actions.greet",
+        "missing-attribute",
+    ),
+    Case(
+        "unknown ad-hoc action attribute",
+        doc("""
+            version: '2.0'
+            greet:
+              base: std.echo
+              outputs: <% $ %>
+            """),
+        4,
+        3,
+        "greet.outputs",
+        "unknown-attribute",
+    ),
+    Case(
+        "ad-hoc base is a number",
+        doc("""
+            version: '2.0'
+            name: wb
+            actions:
+              greet:
+                base: 3
+            """),
+        5,
+        11,
+        "actions.greet.base",
+        "wrong-type",
+    ),
+    Case(
+        "ad-hoc base-input is a list",
+        doc("""
+            version: '2.0'
+            greet:
+              base: std.echo
+              base-input: [output]
+            """),
+        4,
+        15,
+        "greet.base-input",
+        "wrong-type",
+    ),
+    Case(
+        "ad-hoc action input named twice",
+        doc("""
+            version: '2.0'
+            greet:
+              base: std.echo
+              input:
+                - name
+                - name: x
+            """),
+        6,
+        7,
+        "greet.input[1]",
+        "duplicate",
+    ),
+    Case(
+        "ad-hoc action with a reserved input name",
+        doc("""
+            version: '2.0'
+            greet:
+              base: std.echo
+              input:
+                - __env
+            """),
+        5,
+        7,
+        "greet.input[0]",
+        "reserved-name",
+    ),
+    Case(
+        "workflow that is a string",
+        "version: '2.0'\nwf: just a string\n",
+        2,
+        5,
+        "wf",
+        "wrong-type",
+    ),
+    Case("workflow that is empty", "version: '2.0'\nwf:\n", 2, 1, "wf", "wrong-type"),
+    Case(
+        "workflow named like a UUID",
+        "version: '2.0'\n123e4567-e89b-12d3-a456-426614174000:" + WORKFLOW.replace("wf:", ""),
+        2,
+        1,
+        "123e4567-e89b-12d3-a456-426614174000",
+        "bad-name",
+    ),
+    Case(
+        "workflow named like a UUID without dashes",
+        "version: '2.0'\n123e4567e89b12d3a456426614174000:" + WORKFLOW.replace("wf:", ""),
+        2,
+        1,
+        "123e4567e89b12d3a456426614174000",
+        "bad-name",
     ),
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_reports_position_and_path(case: Case) -> None:
-    result = parse(case.text, "wf.yaml")
-    found = [(d.line, d.column, d.path, d.code, d.severity) for d in result.diagnostics]
-    assert (case.line, case.column, case.path, case.code, case.severity) in found, found
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_document_errors_name_line_column_and_path(case: Case) -> None:
+    check(case)
+
+
+def test_an_actions_document_without_base_says_so() -> None:
+    text = "version: '2.0'\ngreet:\n  base-input:\n    output: hi\n"
+    result = parse(text, "actions.yaml", kind=DocumentKind.ACTIONS)
+    found = [(d.line, d.column, d.path, d.code) for d in result.errors]
+    assert found == [(2, 1, "greet", "missing-attribute")]
+
+
+def test_every_error_of_a_document_is_reported_at_once_in_source_order() -> None:
+    text = doc("""
+        version: '2.0'
+        wf:
+          tasks:
+            t1:
+              action: std.noop
+              wait-before: -1
+              on-success: t9
+            t2:
+              action: std.noop
+              retry: {count: 3}
+        """)
+    result = parse(text, "wf.yaml")
+    assert [(d.line, d.code) for d in result.errors] == [
+        (6, "negative"),
+        (7, "unknown-task"),
+        (10, "missing-attribute"),
+    ]
