@@ -130,6 +130,23 @@ class Functions:
     def uuid(self) -> str:
         return str(_uuid.uuid4())
 
+    def jinja_globals(self) -> dict[str, Callable[..., Any]]:
+        """The functions by the names expressions call them."""
+        return {
+            "env": self.env,
+            "execution": self.execution,
+            "executions": self.executions,
+            "global": self.global_,
+            "json_dump": self.json_dump,
+            "json_parse": self.json_parse,
+            "json_pp": self.json_pp,
+            "task": self.task,
+            "tasks": self.tasks,
+            "uuid": self.uuid,
+            "yaml_dump": self.yaml_dump,
+            "yaml_parse": self.yaml_parse,
+        }
+
     def by_name(self, name: str) -> Callable[..., Any]:
         method: Callable[..., Any] = getattr(self, "global_" if name == "global" else name)
         return method

@@ -57,15 +57,24 @@ def compile_template(text: str) -> Compiled:
         return no_expression
     if match.group(0) == text:
         expression = _ENVIRONMENT.compile_expression(match.group(1), undefined_to_none=False)
+        # The template behind the expression ("{% set result = ... %}"). Running it
+        # directly skips jinja copying the globals and the context for each call;
+        # render_context() already holds the globals.
+        template: Any = getattr(expression, "_template", None)
+        if template is None:
+            return lambda context: _native(expression(**context))
 
         def whole(context: dict[str, Any]) -> Any:
-            return _native(expression(**context))
+            run = template.new_context(context, shared=True)
+            for _ in template.root_render_func(run):
+                pass
+            return _native(run.vars["result"])
 
         return whole
     template = _ENVIRONMENT.from_string(text)
 
     def render(context: dict[str, Any]) -> Any:
-        return template.render(context)
+        return "".join(template.root_render_func(template.new_context(context, shared=True)))
 
     return render
 
@@ -91,12 +100,17 @@ def _native(result: Any) -> Any:
 
 
 def render_context(data: object, functions: Functions) -> dict[str, Any]:
-    """What a Jinja expression sees: ``_``, Mistral's ``__env``-style names, functions."""
-    context: dict[str, Any] = {"_": data, FUNCTIONS_KEY: functions}
+    """What a Jinja expression sees: jinja's globals (``range``, ``dict``...), ``_``,
+    Mistral's ``__env``-style names and the functions."""
+    context: dict[str, Any] = dict(_GLOBALS)
+    context["_"] = data
+    context[FUNCTIONS_KEY] = functions
     if isinstance(data, Mapping):
         context["__env"] = data.get("__env")
         context["__execution"] = data.get("__execution")
         context["__task_execution"] = data.get("__task_execution")
-    for name in NAMES:
-        context[name] = functions.by_name(name)
+    context.update(functions.jinja_globals())
     return context
+
+
+_GLOBALS: Final = dict(_ENVIRONMENT.globals)

@@ -68,6 +68,31 @@ def test_embedded_expressions_give_a_string(text: str, expected: str) -> None:
     assert evaluate_string(text, DATA) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("{% for i in _['items'] %}{{ i }},{% endfor %}", "1,2,3,"),
+        ("{% set y = _.x + 1 %}{{ y }}", "42"),
+        ("{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + i %}"
+         "{% endfor %}{{ ns.n }}", "3"),
+        ("{% macro twice(v) %}{{ v }}{{ v }}{% endmacro %}{{ twice(_.name) }}", "webweb"),
+        ("{{ range(3) | list }}", [0, 1, 2]),
+        ("{{ dict(a=1) }}", {"a": 1}),
+        ("{{ _.obj.a.b | sum }}", 30),
+        ("{{ _.name | upper }}", "WEB"),
+        ("{{ _['items'] | map('string') | join('-') }}", "1-2-3"),
+    ],
+)  # fmt: skip
+def test_jinja_statements_globals_and_filters(text: str, expected: Any) -> None:
+    assert evaluate_string(text, DATA) == expected
+
+
+def test_jinja_set_does_not_leak_between_strings() -> None:
+    value = ["{% set leak = 1 %}{{ _.x }}", "{{ leak }}"]
+    with pytest.raises(EvaluationError):
+        evaluate(value, DATA)
+
+
 def test_strings_without_expressions_pass_through() -> None:
     for text in ("plain", "50%", "<% not closed", "{ a }", "{{ a }", "% > <"):
         assert evaluate_string(text, DATA) == text
