@@ -6,8 +6,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from meltemi.services.errors import InvalidInput
 
 
@@ -21,10 +19,14 @@ def timestamp(value: datetime | None) -> str | None:
 
 
 def json_text(value: Any) -> str | None:
-    """A JSON value written as a string inside the response (Mistral's jsontype)."""
+    """A JSON value written as a string inside the response (Mistral's jsontype).
+
+    Written as Mistral writes it (``{"result": "hi"}``, with its spaces): the CLI prints
+    some of these strings as they come (``mistral run-action``), and scripts read them.
+    """
     if value is None:
         return None
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def json_field(value: Any, name: str) -> Any:

@@ -36,6 +36,7 @@ EXECUTIONS = Listing(
         "project_id": WF.c.project_id,
         "context": WF.c.context,
         "parent_id": WF.c.parent_id,
+        "spec_id": WF.c.spec_id,
     },
 )
 
@@ -66,6 +67,7 @@ TASK_LISTING = Listing(
         "finished_at": TASKS.c.finished_at,
         "env": WF.c.params,
         "seq": TASKS.c.seq,
+        "spec_id": WF.c.spec_id,
     },
 )
 

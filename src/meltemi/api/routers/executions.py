@@ -13,6 +13,7 @@ from meltemi.api.listing import list_query, page, select_fields
 from meltemi.api.models import Execution, Executions, Tasks
 from meltemi.api.routers.tasks import TASK_FIELDS, TASK_FILTERS, render_task
 from meltemi.engine import State
+from meltemi.lang import WorkflowSpec
 from meltemi.persistence.executions import TASKS, WF
 from meltemi.services.errors import InvalidInput
 from meltemi.services.queries import Queries
@@ -62,13 +63,10 @@ _INTERNAL_CONTEXT = ("__execution", "openstack")
 _STATES = {str(s) for s in State if s not in (State.SKIPPED, State.WAITING, State.DELAYED)}
 
 
-def published_global(row: dict[str, Any], vars_: set[str] | None = None) -> dict[str, Any]:
+def published_global(row: dict[str, Any], spec: WorkflowSpec) -> dict[str, Any]:
+    """What tasks published globally: the execution's context without its ``vars``."""
     context = row.get("context") or {}
-    return {
-        k: v
-        for k, v in context.items()
-        if k not in _INTERNAL_CONTEXT and (vars_ is None or k not in vars_)
-    }
+    return {k: v for k, v in context.items() if k not in _INTERNAL_CONTEXT and k not in spec.vars}
 
 
 def render(row: dict[str, Any], *, output: bool = True) -> dict[str, Any]:
@@ -121,7 +119,8 @@ def list_executions(request: Request, services: ServicesDep) -> dict[str, Any]:
 def get_execution(execution_id: str, services: ServicesDep, fields: str | None = None) -> Any:
     row = _queries(services).execution(execution_id)
     item = render(row)
-    item["published_global"] = json_text(published_global(row))
+    spec = services.definitions.spec(row["spec_id"])
+    item["published_global"] = json_text(published_global(row, spec))
     return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
 
 

@@ -11,6 +11,7 @@ from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_field, json_object, json_text, timestamp
 from meltemi.api.listing import list_query, page, select_fields
 from meltemi.api.models import ActionExecutions, Executions, Task, Tasks
+from meltemi.lang import WorkflowSpec
 from meltemi.persistence.executions import RUNS, WF
 from meltemi.services.errors import InvalidInput
 from meltemi.services.queries import Queries
@@ -132,12 +133,28 @@ def full_task(services: ServicesDep, task_id: str) -> dict[str, Any]:
     row = queries.task(task_id)
     item = render_task(row)
     item["result"] = json_text(queries.task_result(row))
-    execution = queries.execution(row["workflow_execution_id"])
-    context = execution.get("context") or {}
-    item["published_global"] = json_text(
-        {k: v for k, v in context.items() if k not in ("__execution", "openstack")}
-    )
+    names = _global_names(services.definitions.spec(row["spec_id"]), row)
+    if names:
+        context = queries.execution(row["workflow_execution_id"]).get("context") or {}
+        published = {k: context[k] for k in names if k in context}
+        if published:
+            item["published_global"] = json_text(published)
     return item
+
+
+def _global_names(spec: WorkflowSpec, row: dict[str, Any]) -> list[str]:
+    """The variables the task published globally in its final state (Mistral shows
+    those alone as the task's ``published_global``)."""
+    task = spec.tasks.get(row["name"])
+    if task is None or row["state"] not in ("SUCCESS", "ERROR"):
+        return []
+    clauses = (task.on_complete, task.on_success if row["state"] == "SUCCESS" else task.on_error)
+    return [
+        name
+        for clause in clauses
+        if clause is not None and clause.publish is not None
+        for name in clause.publish.global_
+    ]
 
 
 @router.get("/{task_id}", response_model=Task, response_model_exclude_unset=True)
