@@ -444,3 +444,34 @@ def test_environments(mistral: Client) -> None:
     with pytest.raises(APIException) as e:
         mistral.environments.get("staging")
     assert e.value.error_code == 404
+
+
+GLOBALS = """
+version: '2.0'
+globals:
+  vars:
+    limit: 10
+  tasks:
+    first:
+      action: std.echo output=5
+      on-success:
+        publish:
+          branch: {local: 1}
+          global: {shared: <% task().result %>}
+        next: second
+    second:
+      action: std.noop
+"""
+
+
+def test_published_global(mistral: Client) -> None:
+    mistral.workflows.create(GLOBALS)
+    execution = mistral.executions.create("globals")
+    done = finished(mistral, execution.id)
+    assert done.state == "SUCCESS"
+    # Globals, without the workflow's vars (as Mistral shows them).
+    assert json.loads(done.published_global) == {"shared": 5}
+    tasks = {t.name: mistral.tasks.get(t.id) for t in mistral.tasks.list(execution.id)}
+    assert json.loads(tasks["first"].published) == {"local": 1}
+    assert json.loads(tasks["first"].published_global) == {"shared": 5}
+    assert getattr(tasks["second"], "published_global", None) is None
