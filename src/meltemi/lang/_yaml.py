@@ -235,7 +235,7 @@ def load_yaml(data: bytes | str, file: str, *, fast: bool = True) -> YamlResult:
         diagnostics.append(_diag(source, 1, 1, "yaml-syntax", f"YAML could not be read: {e}"))
         return YamlResult(None, source, diagnostics)
 
-    if yaml_root is None:
+    if yaml_root is None or _is_empty(yaml_root):
         diagnostics.append(
             _diag(
                 source,
@@ -266,6 +266,15 @@ def load_yaml(data: bytes | str, file: str, *, fast: bool = True) -> YamlResult:
         return YamlResult(None, source, diagnostics)
     diagnostics.extend(_with_paths(source, root, converter.problems))
     return YamlResult(root, source, diagnostics)
+
+
+def _is_empty(node: yaml.nodes.Node) -> bool:
+    """A document of nothing but '---' (and comments) has an empty null root."""
+    return (
+        isinstance(node, yaml.nodes.ScalarNode)
+        and node.tag == "tag:yaml.org,2002:null"
+        and node.value == ""
+    )
 
 
 def _compose(text: str) -> yaml.nodes.Node | None:

@@ -7,8 +7,8 @@ workflows draw an edge from each required task to the task that requires it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from typing import Final
 
 from meltemi.lang.specs import ClauseKind, WorkflowSpec, WorkflowType
 
@@ -22,9 +22,12 @@ _LABELS = {
 
 @dataclass(frozen=True, slots=True)
 class Edge:
+    """An edge of the task graph; ``command`` is set when the target is an engine command."""
+
     source: str
     target: str
     label: str
+    command: str | None = None
 
 
 def edges(spec: WorkflowSpec) -> list[Edge]:
@@ -40,38 +43,53 @@ def edges(spec: WorkflowSpec) -> list[Edge]:
                 label = _LABELS[kind]
                 if t.condition:
                     label += f" [{t.condition}]"
-                target = t.target if not t.is_engine_command else f"{name}__{t.target}"
-                result.append(Edge(name, target, label))
+                if t.is_engine_command:
+                    # Each task gets its own end node, so the drawing stays a tree there.
+                    result.append(Edge(name, f"{name}:{t.target}", label, t.target))
+                else:
+                    result.append(Edge(name, t.target, label))
     return result
 
 
-def _node_id(name: str) -> str:
-    return "n_" + re.sub(r"\W", "_", name)
+class _Ids:
+    """Short node ids (n0, n1, ...): task names may hold any character."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, str] = {}
+
+    def __call__(self, key: str) -> str:
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = f"n{len(self._ids)}"
+        return found
+
+
+_MERMAID_ENTITIES: Final = {'"': "#quot;", "<": "#lt;", ">": "#gt;"}
 
 
 def _escape(text: str) -> str:
-    return text.replace('"', "#quot;")
+    """Text for inside a quoted Mermaid label (which may hold HTML)."""
+    return "".join(_MERMAID_ENTITIES.get(c, c) for c in text)
 
 
 def to_mermaid(spec: WorkflowSpec) -> str:
     """A Mermaid flowchart of the workflow."""
+    node_id = _Ids()
     lines = ["flowchart TD"]
     for name, task in spec.tasks.items():
         what = task.workflow or task.action or ""
-        shape = f'{_node_id(name)}["{_escape(name)}<br/><small>{_escape(what)}</small>"]'
-        lines.append(f"    {shape}")
+        lines.append(f'    {node_id(name)}["{_escape(name)}<br/><small>{_escape(what)}</small>"]')
     for edge in edges(spec):
-        if edge.target not in spec.tasks:
-            command = edge.target.rsplit("__", 1)[1]
-            lines.append(f'    {_node_id(edge.target)}(("{command}"))')
-        lines.append(
-            f'    {_node_id(edge.source)} -->|"{_escape(edge.label)}"| {_node_id(edge.target)}'
-        )
+        if edge.command is not None:
+            lines.append(f'    {node_id(edge.target)}(("{edge.command}"))')
+        source, target = node_id(edge.source), node_id(edge.target)
+        lines.append(f'    {source} -->|"{_escape(edge.label)}"| {target}')
     return "\n".join(lines) + "\n"
 
 
 def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 def to_dot(spec: WorkflowSpec) -> str:
@@ -81,10 +99,9 @@ def to_dot(spec: WorkflowSpec) -> str:
         what = task.workflow or task.action or ""
         lines.append(f"    {_dot_quote(name)} [label={_dot_quote(name + chr(10) + what)}];")
     for edge in edges(spec):
-        if edge.target not in spec.tasks:
-            command = edge.target.rsplit("__", 1)[1]
+        if edge.command is not None:
             lines.append(
-                f"    {_dot_quote(edge.target)} [label={_dot_quote(command)}, shape=ellipse];"
+                f"    {_dot_quote(edge.target)} [label={_dot_quote(edge.command)}, shape=ellipse];"
             )
         lines.append(
             f"    {_dot_quote(edge.source)} -> {_dot_quote(edge.target)} "

@@ -8,11 +8,9 @@ built) and every diagnostic, in source order. :func:`load` raises
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass
 
+from meltemi.lang._collector import collector_paused
 from meltemi.lang._documents import build_document
 from meltemi.lang._reader import Reader
 from meltemi.lang._yaml import load_yaml
@@ -48,7 +46,7 @@ def parse(
         file: the name shown in diagnostics.
         kind: what the document must be (as the API endpoint says); guessed when None.
     """
-    with _collector_paused():
+    with collector_paused():
         return _parse(data, file, kind)
 
 
@@ -62,25 +60,6 @@ def _parse(data: str | bytes, file: str, kind: DocumentKind | None) -> ParseResu
         reader = Reader(loaded.source, diagnostics)
         document = build_document(reader, loaded.root, kind)
     return ParseResult(document, sort_diagnostics(diagnostics), loaded.source.text)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pauses Python's cyclic garbage collector while a document is read.
-
-    Reading builds hundreds of thousands of small objects that all stay alive, and
-    the collector would walk all of them again and again (more than half the time
-    of a 10,000-task document). Nothing read here forms cycles that need it. The
-    collector is switched back on only if it was on, so that nested or concurrent
-    reads leave it as they found it.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load(
