@@ -15,6 +15,7 @@ import uvicorn
 
 from meltemi.api.app import create_app
 from meltemi.persistence.db import Database, Durability, default_url
+from meltemi.services.cron import CronScheduler
 from meltemi.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ def serve(settings: ServerSettings) -> None:
     url = settings.db_url or default_url()
     runtime = Runtime(Database(url, durability=settings.durability), workers=settings.workers)
     runtime.start()
+    cron = CronScheduler(runtime)
+    cron.start()
     app = create_app(runtime)
     config = uvicorn.Config(
         app,
@@ -54,5 +57,6 @@ def serve(settings: ServerSettings) -> None:
         server.run()
     finally:
         log.info("server.stopping", extra={"grace": settings.grace})
+        cron.stop()
         runtime.stop(grace=settings.grace)
         log.info("server.stopped")

@@ -284,6 +284,60 @@ class EnvironmentRow(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+class CronTriggerRow(Base):
+    """A cron trigger: starts a workflow on a schedule; ``next_execution_time`` is the
+    next firing, advanced in the transaction that starts the execution."""
+
+    __tablename__ = "cron_triggers"
+    __table_args__ = (
+        UniqueConstraint("name", "project_id", name="uq_cron_trigger_name"),
+        Index("ix_cron_triggers_next", "next_execution_time"),
+        Index("ix_cron_triggers_workflow", "workflow_id"),
+    )
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    pattern: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    first_execution_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    next_execution_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    remaining_executions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    workflow_name: Mapped[str] = mapped_column(String(255))
+    workflow_id: Mapped[str] = mapped_column(_ID)
+    workflow_namespace: Mapped[str] = mapped_column(String(255), default="")
+    workflow_input: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    workflow_params: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(String(80), default="<default-project>")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class EventTriggerRow(Base):
+    """An event trigger: starts a workflow when a notification (exchange, topic,
+    event) arrives. Stored and listed; nothing delivers events to them yet."""
+
+    __tablename__ = "event_triggers"
+    __table_args__ = (
+        UniqueConstraint(
+            "exchange", "topic", "event", "workflow_id", "project_id", name="uq_event_trigger"
+        ),
+        Index("ix_event_triggers_workflow", "workflow_id"),
+    )
+
+    id: Mapped[str] = mapped_column(_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    workflow_id: Mapped[str] = mapped_column(_ID)
+    workflow_input: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    workflow_params: Mapped[Any] = mapped_column(JsonText, nullable=True)
+    exchange: Mapped[str] = mapped_column(String(80))
+    topic: Mapped[str] = mapped_column(String(80))
+    event: Mapped[str] = mapped_column(String(80))
+    scope: Mapped[str] = mapped_column(String(16), default="private")
+    project_id: Mapped[str] = mapped_column(String(80), default="<default-project>")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
 def table(model: type[Base]) -> Table:
     """The Core table of a model, for the hot path's statements."""
     return cast(Table, model.__table__)

@@ -8,13 +8,12 @@ running execution keeps its spec when the definition is updated.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -43,6 +42,14 @@ from meltemi.persistence.models import (
     WorkflowDefinitionRow,
     table,
 )
+from meltemi.services._members import (
+    check_no_triggers,
+    drop_workbook_members,
+    input_text,
+    member_text,
+    now_second,
+    save_actions,
+)
 from meltemi.services.errors import Duplicate, InvalidInput, NotFound
 from meltemi.services.listing import Listing, ListQuery
 
@@ -53,10 +60,6 @@ WORKFLOWS = table(WorkflowDefinitionRow)
 SPECS = table(SpecRow)
 WORKBOOKS = table(WorkbookRow)
 ACTIONS = table(ActionDefinitionRow)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,22 +99,11 @@ def _workflow(row: Any) -> WorkflowDefinition:
     )
 
 
-def input_text(spec: WorkflowSpec | ActionSpec) -> str:
-    """Mistral's text form of declared input: ``a, b="x"``."""
-    return ", ".join(
-        p.name if p.required else f"{p.name}={json.dumps(p.default)}" for p in spec.input
-    )
-
-
 def _interface(spec: WorkflowSpec) -> dict[str, Any]:
     return {
         "input": [p.name if p.required else {p.name: p.default} for p in spec.input],
         "output": list(spec.output),
     }
-
-
-def _member_text(name: str, body: Any) -> str:
-    return yaml.safe_dump({"version": "2.0", name: body}, sort_keys=False)
 
 
 class SpecCache:
@@ -221,7 +213,9 @@ class Definitions:
         exists = conn.execute(sa.select(SPECS.c.id).where(SPECS.c.id == spec_id)).scalar()
         if exists is None:
             conn.execute(
-                SPECS.insert().values(id=spec_id, name=spec.name, spec=data, created_at=_now())
+                SPECS.insert().values(
+                    id=spec_id, name=spec.name, spec=data, created_at=now_second()
+                )
             )
         self.specs.put(spec_id, spec)
         return spec_id
@@ -287,10 +281,11 @@ class Definitions:
         scope: str,
         workbook: str | None,
         *,
-        update: bool,
+        update: bool | None,
         identifier: str | None = None,
         bodies: dict[str, Any] | None = None,
     ) -> list[WorkflowDefinition]:
+        """Inserts (update False), updates (True) or upserts (None) the workflows."""
         saved = []
         single = len(workflows) == 1 and workbook is None
         raw = None if single or bodies is not None else yaml.safe_load(text)
@@ -300,7 +295,7 @@ class Definitions:
                 definition = text
             else:
                 body = (bodies or raw or {}).get(spec.name)
-                definition = _member_text(name if workbook is None else spec.name, body)
+                definition = member_text(name if workbook is None else spec.name, body)
             spec_id = self._store_spec(conn, spec)
             values = {
                 "definition": definition,
@@ -317,15 +312,15 @@ class Definitions:
                 if identifier is not None
                 else self._by_name(conn, name, namespace)
             )
-            if existing is not None and not update:
+            if existing is not None and update is False:
                 raise Duplicate(
                     f"Duplicate entry for WorkflowDefinition ['name', 'namespace', 'project_id']:"
                     f" {name}, {namespace or '(default)'}: a workflow with this name exists; "
                     "update it instead (PUT) or delete it first"
                 )
-            if existing is None and update:
+            if existing is None and update is True:
                 raise NotFound(f"Workflow not found [workflow_identifier={name}]")
-            now = _now()
+            now = now_second()
             if existing is None:
                 wf_id = str(uuid.uuid4())
                 conn.execute(
@@ -420,6 +415,7 @@ class Definitions:
             row = self._find(conn, identifier, namespace)
             if row is None:
                 raise NotFound(f"Workflow not found [workflow_identifier={identifier}]")
+            check_no_triggers(conn, [row.id], identifier, namespace)
             conn.execute(WORKFLOWS.delete().where(WORKFLOWS.c.id == row.id))
 
     # -- workbooks -------------------------------------------------------------------------
@@ -431,7 +427,7 @@ class Definitions:
         name = document.name or ""
         raw = yaml.safe_load(text)
         bodies = raw.get("workflows") or {}
-        now = _now()
+        now = now_second()
         with self.db.write() as conn:
             existing = conn.execute(
                 sa.select(WORKBOOKS.c.id).where(
@@ -460,64 +456,59 @@ class Definitions:
                     .where(WORKBOOKS.c.id == existing)
                     .values(definition=text, tags=list(document.tags), scope=scope, updated_at=now)
                 )
-                conn.execute(
-                    WORKFLOWS.delete().where(
-                        WORKFLOWS.c.workbook_name == name, WORKFLOWS.c.namespace == namespace
-                    )
-                )
-                conn.execute(
-                    ACTIONS.delete().where(
-                        ACTIONS.c.workbook_name == name, ACTIONS.c.namespace == namespace
-                    )
-                )
+                drop_workbook_members(conn, name, namespace, keep=document)
             self._save_workflows(
-                conn, text, document.workflows, namespace, scope, name, update=False, bodies=bodies
+                conn,
+                text,
+                document.workflows,
+                namespace,
+                scope,
+                name,
+                update=None if existing is not None else False,
+                bodies=bodies,
             )
-            self._save_actions(
-                conn, document.actions, raw.get("actions") or {}, namespace, scope, name
+            save_actions(
+                conn,
+                document.actions,
+                raw.get("actions") or {},
+                namespace,
+                scope,
+                name,
+                mode="upsert" if existing is not None else "create",
             )
+        self.forget_actions()
         return document
 
-    def _save_actions(
-        self,
-        conn: Connection,
-        actions: Sequence[ActionSpec],
-        bodies: dict[str, Any],
-        namespace: str,
-        scope: str,
-        workbook: str | None,
-    ) -> None:
-        now = _now()
-        for action in actions:
-            name = f"{workbook}.{action.name}" if workbook else action.name
-            exists = conn.execute(
-                sa.select(ACTIONS.c.id).where(
-                    ACTIONS.c.name == name, ACTIONS.c.namespace == namespace
-                )
-            ).scalar()
-            if exists is not None:
-                raise Duplicate(f"Duplicate entry for Action: {name}")
-            conn.execute(
-                ACTIONS.insert().values(
-                    id=str(uuid.uuid4()),
-                    name=name,
-                    namespace=namespace,
-                    definition=_member_text(action.name, bodies.get(action.name)),
-                    spec=spec_to_json(action),
-                    input=input_text(action),
-                    description=action.description,
-                    tags=list(action.tags),
-                    scope=scope,
-                    workbook_name=workbook,
-                    created_at=now,
-                )
-            )
-
     def create_actions(
-        self, text: str, *, namespace: str = "", scope: str = "private"
+        self,
+        text: str,
+        *,
+        namespace: str = "",
+        scope: str = "private",
+        update: bool = False,
+        identifier: str | None = None,
     ) -> list[str]:
+        """Registers (or with ``update`` changes) the ad-hoc actions of a document;
+        returns their ids."""
         document = self.parse(text, DocumentKind.ACTIONS)
+        if not document.actions:
+            raise InvalidInput("the document defines no actions")
+        if identifier is not None and len(document.actions) != 1:
+            raise InvalidInput(
+                "an update by id takes a document with exactly one action; "
+                f"this one has {len(document.actions)}"
+            )
         raw = yaml.safe_load(text)
         with self.db.write() as conn:
-            self._save_actions(conn, document.actions, raw, namespace, scope, None)
-        return [a.name for a in document.actions]
+            ids = save_actions(
+                conn,
+                document.actions,
+                raw,
+                namespace,
+                scope,
+                None,
+                mode="update" if update else "create",
+                identifier=identifier,
+            )
+        self.forget_actions()
+        return ids
