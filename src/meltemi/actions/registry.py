@@ -52,13 +52,20 @@ class ActionDescriptor:
 
     @property
     def input_text(self) -> str:
-        """Mistral's text form of the input: ``output, delay=0``."""
+        """Mistral's text form of the input: ``url, method="GET", params=null``.
+
+        As mistral-lib writes it: defaults in JSON (strings double-quoted, None as
+        ``null``), and ``**kwargs`` last when the action takes any keyword.
+        """
         parts = []
         for p in self.parameters:
             if p.default is inspect.Parameter.empty:
                 parts.append(p.name)
             else:
                 parts.append(f"{p.name}={json.dumps(p.default, default=str)}")
+        if self.accepts_any:
+            keywords = inspect.signature(self.cls).parameters.values()
+            parts += [f"**{k.name}" for k in keywords if k.kind is k.VAR_KEYWORD]
         return ", ".join(parts)
 
     def bind(self, given: Mapping[str, Any]) -> Action:

@@ -5,14 +5,20 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from meltemi import __version__
-from meltemi.api import errors
+from meltemi.api import errors, observability
 from meltemi.api.context import ApiSettings, Services
 from meltemi.api.routers import (
     action_executions,
+    actions,
+    cron_triggers,
     environments,
+    event_triggers,
     executions,
+    metrics,
     root,
+    service_list,
     tasks,
+    workbooks,
     workflows,
 )
 from meltemi.services.runtime import Runtime
@@ -28,6 +34,20 @@ def create_app(runtime: Runtime, settings: ApiSettings | None = None) -> FastAPI
     )
     app.state.services = Services(runtime, settings or ApiSettings())
     errors.install(app)
-    for module in (root, workflows, executions, tasks, action_executions, environments):
+    observability.install(app, runtime)
+    for module in (
+        root,
+        workbooks,
+        workflows,
+        actions,
+        executions,
+        tasks,
+        action_executions,
+        environments,
+        cron_triggers,
+        event_triggers,
+        service_list,
+        metrics,
+    ):
         app.include_router(module.router)
     return app

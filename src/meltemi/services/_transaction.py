@@ -46,6 +46,7 @@ from meltemi.engine import (
     StopRequested,
     StopWorkflow,
     TimerFired,
+    WorkflowExecution,
     WorkflowInputError,
 )
 from meltemi.executor import ActionRequest
@@ -130,11 +131,26 @@ class Transaction:
 
     def handle(self, wf_id: str, event: Event) -> Decision:
         state = self.state(wf_id)
+        before = state.workflow.state
         if isinstance(event, TimerFired):
             self.runtime.store.delete_timers(self.conn, [event.timer_id])
         decision = engine.handle(state, event, self.ctx())
         self.apply(state, decision)
+        self._log_state_change(state.workflow, before)
         return decision
+
+    def _log_state_change(self, wf: WorkflowExecution, before: State | None) -> None:
+        """One log line per execution state change, written once the change is committed."""
+        if wf.state is before:
+            return
+        fields = {
+            "execution_id": wf.id,
+            "root_execution_id": wf.root_id,
+            "workflow_name": wf.workflow_name,
+            "previous_state": None if before is None else str(before),
+            "state": str(wf.state),
+        }
+        self.after_commit.append(lambda: log.info("execution.state_changed", extra=fields))
 
     def started(self, state: ExecutionState, decision: Decision) -> None:
         """A new execution (root or child) and the decision that started it."""
@@ -143,6 +159,7 @@ class Transaction:
         if state.workflow.root_id == state.workflow.id:
             self.locked.setdefault(state.workflow.id, 0)
         self.apply(state, decision)
+        self._log_state_change(state.workflow, None)
 
     def apply(self, state: ExecutionState, decision: Decision) -> None:
         wf = state.workflow

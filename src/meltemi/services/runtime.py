@@ -21,10 +21,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -54,6 +55,8 @@ from meltemi.services.errors import Conflict, InvalidInput, NotFound, Unavailabl
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Told how long each action ran on the executor (e.g. to feed a metrics histogram).
+ActionObserver = Callable[[ActionRequest, Outcome, float], None]
 
 INTERRUPTED = (
     "The action was in flight when Meltemi stopped, and running it again is not known "
@@ -157,6 +160,17 @@ class Runtime:
         self._stopped = False
         self._finished = threading.Condition()
         self._workbooks: dict[str, str | None] = {}
+        self.action_observer: ActionObserver | None = None
+
+    @property
+    def queue_depth(self) -> int:
+        """Events and requests waiting for the worker."""
+        return self._queue.qsize()
+
+    def _dispatch(self, request: ActionRequest) -> None:
+        """Hands an action to the executor, noting when (for the action observer)."""
+        stamped = {**request.extra, "dispatched_at": time.monotonic()}
+        self.executor.submit(replace(request, extra=stamped))
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -244,7 +258,7 @@ class Runtime:
                         )
                     )
         for request in redispatch:
-            self.executor.submit(request)
+            self._dispatch(request)
         return work
 
     def _live_workflows(self, conn: Connection) -> set[str]:
@@ -258,6 +272,12 @@ class Runtime:
     # -- events from the executor and the timers ------------------------------------------
 
     def _action_done(self, request: ActionRequest, outcome: Outcome) -> None:
+        observer, since = self.action_observer, request.extra.get("dispatched_at")
+        if observer is not None and since is not None:
+            try:
+                observer(request, outcome, time.monotonic() - since)
+            except Exception:  # an observer must never lose a result
+                log.exception("runtime.observer_failed")
         if request.workflow_execution_id is None:
             from meltemi.services.action_runs import ActionRuns
 
@@ -367,7 +387,7 @@ class Runtime:
         self, tx: Transaction, results: list[tuple[_Work, Any, BaseException | None]]
     ) -> None:
         for request in tx.dispatch:
-            self.executor.submit(request)
+            self._dispatch(request)
         for run_id in tx.cancels:
             self.executor.cancel(run_id)
         for timer_id in tx.cancelled_timers:

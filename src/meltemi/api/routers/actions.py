@@ -1,0 +1,150 @@
+"""``/v2/actions``: system actions and ad-hoc action definitions.
+
+python-mistralclient names an action as ``/actions/{name}/{namespace}`` (with an
+empty namespace that is ``/actions/{name}/``), so every single-action path accepts
+the namespace as a path segment as well as a query parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from meltemi.api.body import check_scope, read_text
+from meltemi.api.context import ServicesDep
+from meltemi.api.encoding import timestamp
+from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.models import Action, Actions, Validation
+from meltemi.lang import DefinitionError
+from meltemi.services.actions import FIELDS
+from meltemi.services.actions import Actions as ActionService
+
+router = APIRouter(prefix="/v2/actions", tags=["actions"])
+
+FILTERS = (
+    "id",
+    "name",
+    "namespace",
+    "scope",
+    "tags",
+    "created_at",
+    "updated_at",
+    "description",
+    "definition",
+    "is_system",
+    "input",
+)
+
+
+def render(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "namespace": row.get("namespace") or "",
+        "input": row.get("input") or "",
+        "description": row.get("description"),
+        "tags": list(row.get("tags") or []),
+        "definition": row.get("definition") or "",
+        "is_system": bool(row.get("is_system")),
+        "scope": row.get("scope"),
+        "project_id": row.get("project_id"),
+        "created_at": timestamp(row.get("created_at")),
+        "updated_at": timestamp(row.get("updated_at")),
+    }
+
+
+def _actions(services: ServicesDep) -> ActionService:
+    return ActionService(services.definitions, services.runtime.registry)
+
+
+def _namespace(request: Request, path_namespace: str) -> str:
+    return path_namespace or request.query_params.get("namespace", "")
+
+
+@router.get("", response_model=Actions, response_model_exclude_unset=True)
+def list_actions(request: Request, services: ServicesDep) -> dict[str, Any]:
+    query = list_query(request, FILTERS, default_sort=("name",), known_fields=FIELDS)
+    rows = _actions(services).list(query, services.settings.max_limit)
+    return page(request, "actions", rows, query, render)
+
+
+@router.post("/validate", response_model=Validation, response_model_exclude_none=True)
+async def validate_actions(request: Request, services: ServicesDep) -> dict[str, Any]:
+    try:
+        text = await read_text(request, services.settings.max_body_bytes)
+    except DefinitionError as e:
+        return {"valid": False, "error": str(e)}
+    error = _actions(services).validate(text)
+    return {"valid": False, "error": error} if error else {"valid": True}
+
+
+@router.get("/{identifier}", response_model=Action, response_model_exclude_unset=True)
+@router.get(
+    "/{identifier}/",
+    response_model=Action,
+    response_model_exclude_unset=True,
+    include_in_schema=False,
+)
+@router.get(
+    "/{identifier}/{namespace}",
+    response_model=Action,
+    response_model_exclude_unset=True,
+    include_in_schema=False,
+)
+def get_action(
+    identifier: str,
+    request: Request,
+    services: ServicesDep,
+    namespace: str = "",
+    fields: str | None = None,
+) -> dict[str, Any]:
+    found = _actions(services).get(identifier, _namespace(request, namespace))
+    return select_fields(render(found), tuple(f for f in (fields or "").split(",") if f))
+
+
+@router.post("", status_code=201, response_model=Actions, response_model_exclude_unset=True)
+async def create_actions(
+    request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
+) -> dict[str, Any]:
+    text = await read_text(request, services.settings.max_body_bytes)
+    created = _actions(services).create(text, namespace=namespace, scope=check_scope(scope))
+    return {"actions": [render(a) for a in created]}
+
+
+@router.put("", response_model=Actions, response_model_exclude_unset=True)
+async def update_actions(
+    request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
+) -> dict[str, Any]:
+    text = await read_text(request, services.settings.max_body_bytes)
+    updated = _actions(services).create(
+        text, namespace=namespace, scope=check_scope(scope), update=True
+    )
+    return {"actions": [render(a) for a in updated]}
+
+
+@router.put("/{identifier}", response_model=Actions, response_model_exclude_unset=True)
+async def update_action(
+    identifier: str,
+    request: Request,
+    services: ServicesDep,
+    namespace: str = "",
+    scope: str | None = None,
+) -> dict[str, Any]:
+    text = await read_text(request, services.settings.max_body_bytes)
+    updated = _actions(services).create(
+        text, namespace=namespace, scope=check_scope(scope), update=True, identifier=identifier
+    )
+    return {"actions": [render(a) for a in updated]}
+
+
+@router.delete("/{identifier}", status_code=204, response_class=Response)
+@router.delete("/{identifier}/", status_code=204, response_class=Response, include_in_schema=False)
+@router.delete(
+    "/{identifier}/{namespace}", status_code=204, response_class=Response, include_in_schema=False
+)
+def delete_action(
+    identifier: str, request: Request, services: ServicesDep, namespace: str = ""
+) -> Response:
+    _actions(services).delete(identifier, _namespace(request, namespace))
+    return Response(status_code=204)

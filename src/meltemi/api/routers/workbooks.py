@@ -1,0 +1,109 @@
+"""``/v2/workbooks``: workbook definitions (YAML text in, JSON out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from meltemi.api.body import check_scope, read_text
+from meltemi.api.context import ServicesDep
+from meltemi.api.encoding import timestamp
+from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.models import Validation, Workbook, Workbooks
+from meltemi.lang import DefinitionError
+from meltemi.services.workbooks import Workbooks as WorkbookService
+
+router = APIRouter(prefix="/v2/workbooks", tags=["workbooks"])
+
+FIELDS = (
+    "id",
+    "name",
+    "namespace",
+    "definition",
+    "tags",
+    "scope",
+    "project_id",
+    "created_at",
+    "updated_at",
+)
+FILTERS = (
+    "id",
+    "name",
+    "namespace",
+    "definition",
+    "tags",
+    "scope",
+    "project_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def render(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "namespace": row["namespace"] or "",
+        "definition": row["definition"],
+        "tags": list(row.get("tags") or []),
+        "scope": row["scope"],
+        "project_id": row["project_id"],
+        "created_at": timestamp(row["created_at"]),
+        "updated_at": timestamp(row.get("updated_at")),
+    }
+
+
+def _workbooks(services: ServicesDep) -> WorkbookService:
+    return WorkbookService(services.definitions)
+
+
+@router.get("", response_model=Workbooks, response_model_exclude_unset=True)
+def list_workbooks(request: Request, services: ServicesDep) -> dict[str, Any]:
+    query = list_query(request, FILTERS, known_fields=FIELDS)
+    rows = _workbooks(services).list(query, services.settings.max_limit)
+    return page(request, "workbooks", rows, query, render)
+
+
+@router.get("/{name}", response_model=Workbook, response_model_exclude_unset=True)
+def get_workbook(
+    name: str, services: ServicesDep, namespace: str = "", fields: str | None = None
+) -> dict[str, Any]:
+    found = render(_workbooks(services).get(name, namespace))
+    return select_fields(found, tuple(f for f in (fields or "").split(",") if f))
+
+
+@router.post("", status_code=201, response_model=Workbook, response_model_exclude_unset=True)
+async def create_workbook(
+    request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
+) -> dict[str, Any]:
+    text = await read_text(request, services.settings.max_body_bytes)
+    created = _workbooks(services).create(text, namespace=namespace, scope=check_scope(scope))
+    return render(created)
+
+
+@router.put("", response_model=Workbook, response_model_exclude_unset=True)
+async def update_workbook(
+    request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
+) -> dict[str, Any]:
+    text = await read_text(request, services.settings.max_body_bytes)
+    updated = _workbooks(services).create(
+        text, namespace=namespace, scope=check_scope(scope), update=True
+    )
+    return render(updated)
+
+
+@router.delete("/{name}", status_code=204, response_class=Response)
+def delete_workbook(name: str, services: ServicesDep, namespace: str = "") -> Response:
+    _workbooks(services).delete(name, namespace)
+    return Response(status_code=204)
+
+
+@router.post("/validate", response_model=Validation, response_model_exclude_none=True)
+async def validate_workbook(request: Request, services: ServicesDep) -> dict[str, Any]:
+    try:
+        text = await read_text(request, services.settings.max_body_bytes)
+    except DefinitionError as e:
+        return {"valid": False, "error": str(e)}
+    error = _workbooks(services).validate(text)
+    return {"valid": False, "error": error} if error else {"valid": True}
