@@ -17,11 +17,56 @@ from meltemi.expressions._functions import FUNCTIONS_KEY, NAMES, Functions, jinj
 from meltemi.expressions._syntax import JINJA_PATTERN, jinja_environment
 
 
+class _Environment(jinja2.sandbox.SandboxedEnvironment):
+    """The sandbox, with a shortcut for ``mapping.key``.
+
+    Jinja first tries ``getattr(obj, "key")`` and, when that raises AttributeError,
+    ``obj["key"]``; raising and catching costs more than the rest of a lookup. For a
+    type whose instances have no ``__dict__`` and no custom attribute lookup, the
+    attributes are known from the class, so a name that is not one of them goes
+    straight to ``obj["key"]``, with the same outcome.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        names = _ATTRIBUTES.get(type(obj), _MISSING)
+        if names is _MISSING:
+            names = _ATTRIBUTES[type(obj)] = _fixed_attributes(obj)
+        if names is not None and attribute not in names:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+_MISSING: Final[Any] = object()
+_ATTRIBUTES: dict[type, frozenset[str] | None] = {}
+# Python's generic attribute lookup, as the builtin types expose it.
+_GENERIC_LOOKUP: Final = frozenset(
+    kind.__getattribute__ for kind in (object, dict, list, tuple, str, int, float)
+)
+
+
+def _fixed_attributes(obj: object) -> frozenset[str] | None:
+    cls = type(obj)
+    if (
+        hasattr(obj, "__dict__")
+        or hasattr(cls, "__getattr__")
+        or cls.__getattribute__ not in _GENERIC_LOOKUP
+    ):
+        return None
+    return frozenset(dir(cls))
+
+
 def _evaluation_environment() -> jinja2.sandbox.SandboxedEnvironment:
-    # An overlay keeps the syntax checker's environment as it is; its filter table is
-    # copied so the functions are registered only here.
-    environment = jinja_environment().overlay()
-    environment.filters = dict(environment.filters)
+    # The syntax checker's options (Mistral's: StrictUndefined, trim and lstrip
+    # blocks), plus the functions as filters.
+    checker = jinja_environment()
+    environment = _Environment(
+        undefined=checker.undefined,
+        trim_blocks=checker.trim_blocks,
+        lstrip_blocks=checker.lstrip_blocks,
+    )
     for name in NAMES:
         environment.filters[name] = jinja_filter(name)
     return environment
@@ -63,6 +108,7 @@ def compile_template(text: str) -> Compiled:
         template: Any = getattr(expression, "_template", None)
         if template is None:
             return lambda context: _native(expression(**context))
+        _flatten_globals(template)
 
         def whole(context: dict[str, Any]) -> Any:
             run = template.new_context(context, shared=True)
@@ -72,11 +118,18 @@ def compile_template(text: str) -> Compiled:
 
         return whole
     template = _ENVIRONMENT.from_string(text)
+    _flatten_globals(template)
 
     def render(context: dict[str, Any]) -> Any:
         return "".join(template.root_render_func(template.new_context(context, shared=True)))
 
     return render
+
+
+def _flatten_globals(template: Any) -> None:
+    # A template's globals are a ChainMap over the environment's; each run copies
+    # their keys, which is slow on a ChainMap. Neither changes after compiling.
+    template.globals = dict(template.globals)
 
 
 def _native(result: Any) -> Any:
