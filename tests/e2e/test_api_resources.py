@@ -459,6 +459,10 @@ def test_event_triggers(api: httpx.Client) -> None:
     assert renamed.status_code == 200, renamed.text
     assert renamed.json()["name"] == "made"
     fault(api.put(f"/event_triggers/{trigger['id']}", json={"topic": "other"}), 400)
+    fault(api.put(f"/event_triggers/{trigger['id']}", json={"workflow_id": "other"}), 400)
+    same = api.put(f"/event_triggers/{trigger['id']}", json={"topic": "notifications"})
+    assert same.status_code == 200, same.text
+    fault(api.put("/event_triggers/no-such-trigger", json={"name": "x"}), 404)
     assert "Duplicate" in fault(api.post("/event_triggers", json=body), 409)
     fault(api.post("/event_triggers", json={**body, "exchange": ""}), 400)
     fault(api.post("/event_triggers", json={**body, "workflow_id": "nope"}), 404)

@@ -130,13 +130,15 @@ async def create_event_trigger(request: Request, services: ServicesDep) -> Any:
 async def update_event_trigger(trigger_id: str, request: Request, services: ServicesDep) -> Any:
     body = await read_json(request, services.settings.max_body_bytes)
     _check_known(body)
-    fixed = [k for k in FIXED if body.get(k)]
+    triggers = _triggers(services)
+    current = triggers.get(trigger_id)
+    fixed = [k for k in (*FIXED, "workflow_id") if body.get(k) and body[k] != current[k]]
     if fixed:
         raise InvalidInput(
             f"Can not update fields {', '.join(fixed)} of an event trigger; delete it and "
             "create a new one instead"
         )
-    updated = _triggers(services).update(
+    updated = triggers.update(
         trigger_id,
         name=_text(body, "name") if "name" in body else None,
         workflow_input=json_object(body["workflow_input"], "workflow_input")
