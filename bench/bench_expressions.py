@@ -41,7 +41,8 @@ EXPRESSIONS = [
     "<% env().region %>",
     "<% $.vm %>",
     "vm-<% $.x %>-<% $.status %>",
-    "<% $.items.where($ > 5).len() %>",  # lambdas: never compiled, stock yaql
+    "<% $.items.where($ > 5).len() %>",
+    "<% $.items.orderBy(-$).first() %>",  # not compiled: stock yaql, as a reference
     "{{ _.x + 1 }}",
     "{{ _.vm.flavor.name }}",
     "{{ task('t1').result.id }}",

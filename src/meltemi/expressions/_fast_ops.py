@@ -22,12 +22,31 @@ SCALARS: Final = frozenset({str, int, float, bool, type(None)})
 MISSING: Final = object()
 
 
+class Lazy(list[Any]):
+    """What ``where`` and ``select`` give. yaql gives lazy iterators there, which
+    cannot be indexed or compared and are always true; this type marks the value so
+    that only what behaves the same on a list is done with it."""
+
+    __slots__ = ()
+
+
+def truthy(value: Any) -> bool:
+    # yaql's iterators are true even when they will yield nothing.
+    return True if type(value) is Lazy else bool(value)
+
+
+def _iterable(value: Any) -> bool:
+    """yaql's Iterable parameters (strings and mappings excluded), as here."""
+    kind = type(value)
+    return kind is list or kind is tuple or kind is Lazy
+
+
 def output(value: Any) -> Any:
     """What yaql's output conversion makes of a value: plain, new dicts and lists."""
     kind = type(value)
     if kind in SCALARS:
         return value
-    if kind is list or kind is tuple:
+    if kind is list or kind is tuple or kind is Lazy:
         return [output(item) for item in value]
     if isinstance(value, Mapping):
         return {output(key): output(item) for key, item in value.items()}
@@ -113,7 +132,7 @@ def _contains(left: Any, right: Any) -> bool:
         if type(left) is str:
             return left in right
         raise Fallback
-    if (kind is list or kind is tuple) and type(left) in SCALARS:
+    if _iterable(right) and type(left) in SCALARS:
         return left in right
     raise Fallback
 
@@ -139,7 +158,7 @@ BINARY: Final[dict[str, Callable[[Any, Any], Any]]] = {
 
 def _length(value: Any) -> int:
     kind = type(value)
-    if kind is str or kind is list or kind is tuple or isinstance(value, Mapping):
+    if kind is str or _iterable(value) or isinstance(value, Mapping):
         return len(value)
     raise Fallback
 
@@ -173,20 +192,30 @@ def _get(container: Any, key: Any, default: Any = None) -> Any:
 
 
 def _has(container: Any, value: Any) -> bool:
-    kind = type(container)
-    if (kind is list or kind is tuple) and type(value) in SCALARS:
+    if _iterable(container) and type(value) in SCALARS:
         return value in container
     raise Fallback
 
 
 def _first(container: Any, default: Any = MISSING) -> Any:
-    kind = type(container)
-    if kind is list or kind is tuple:
+    if _iterable(container):
         if container:
             return container[0]
         if default is not MISSING:
             return default
     raise Fallback  # yaql raises StopIteration for an empty list without a default
+
+
+def _where(collection: Any, predicate: Callable[[Any], Any]) -> Lazy:
+    if _iterable(collection):
+        return Lazy([item for item in collection if truthy(predicate(item))])
+    raise Fallback
+
+
+def _select(collection: Any, selector: Callable[[Any], Any]) -> Lazy:
+    if _iterable(collection):
+        return Lazy([selector(item) for item in collection])
+    raise Fallback
 
 
 def _is(predicate: Callable[[Any], bool]) -> Callable[[Any], bool]:
@@ -211,13 +240,19 @@ PURE: Final[dict[str, Callable[[Any], Any]]] = {
     "str": _to_string,
     "int": _scalar(int, 0),
     "float": _scalar(float, 0.0),
-    "bool": bool,
+    "bool": truthy,
     "isString": _is(lambda value: type(value) is str),
     "isInteger": _is(lambda value: type(value) is int),
     "isNumber": _is(lambda value: type(value) in NUMBERS),
     "isBoolean": _is(lambda value: type(value) is bool),
     "isList": _is(lambda value: type(value) in (list, tuple)),
     "isDict": _is(lambda value: isinstance(value, Mapping)),
+}
+# Methods taking one lambda (``x.where($ > 1)``), evaluated on each item.
+QUERIES: Final[dict[str, Callable[[Any, Callable[[Any], Any]], Lazy]]] = {
+    "where": _where,
+    "filter": _where,
+    "select": _select,
 }
 # Built-in functions of the engine: name -> (fewest, most) positional arguments.
 HOST: Final = {

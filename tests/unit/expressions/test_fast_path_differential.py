@@ -234,7 +234,12 @@ def _extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.tuples(inner, inner).map(lambda t: f"{{a => {t[0]}, b => {t[1]}}}"),
         inner.map(lambda e: f"task({e}).result"),
         inner.map(lambda e: f"json_dump({e})"),
-        inner.map(lambda e: f"({e}).where($ > 1)"),  # not compiled: mixes fast and stock
+        inner.map(lambda e: f"({e}).where($ > 1)"),
+        st.tuples(inner, inner).map(lambda t: f"({t[0]}).where({t[1]})"),
+        st.tuples(inner, inner).map(lambda t: f"({t[0]}).select({t[1]})"),
+        st.tuples(inner, inner).map(lambda t: f"({t[0]}).filter({t[1]})"),
+        inner.map(lambda e: f"({e}).select($__env)"),  # not compiled
+        inner.map(lambda e: f"({e}).orderBy($)"),  # not compiled: mixes fast and stock
     )
 
 
@@ -264,7 +269,16 @@ def test_generated_expressions_agree_with_yaql(text: str, data: dict[str, Any]) 
          "task(a).result = $.a", "task(a).result != $.a", "$.a = [1, 2]", "$.a = [$.b]",
          "task(b).result = [$.c]", "$.a in [$.a]", "task(a).result in [$.a]",
          "$.a in task(b).result", "env() = $.a", "{a => $.a} = $", "$.a + task(b).result",
-         "task(a).result.len()", "task(a).result[0]", "task(a).result.first()"]
+         "task(a).result.len()", "task(a).result[0]", "task(a).result.first()",
+         # where/select give lazy iterators in yaql: always true, not indexable.
+         "$.a.where($ > 0)", "$.a.select($.b)", "$.a.where($.b).len()", "$.a.where($)[0]",
+         "not $.a.where($ = 1)", "bool($.a.where(false))", "$.a.where(false) and 1",
+         "$.a.where(false) or 1", "$.a.select($) = $.a", "1 in $.a.where($ > 0)",
+         "$.a.where($.where($)).len()", "$.a.select($.select($)).first()",
+         "$.a.select($.where($)) = [[]]", "json_dump($.a.where(true))",
+         "{k => $.a.where(true)}", "[$.a.select($)]", "$.a.where(true).first($.b)",
+         "$.a.where(true) < null", "$.a?.where(true)", "$.a.where(true).contains(1)",
+         "$.a.select(task($).result)", "$.a.where(isString($))"]
     ),
 )  # fmt: skip
 def test_operators_agree_with_yaql_on_any_data(text: str, data: dict[str, Any]) -> None:
@@ -294,5 +308,8 @@ def test_the_fast_path_covers_the_common_shapes() -> None:
         "$.l.contains(2)",
         "$.l.first()",
         "isString($.s) and isList($.l) and isDict($.a)",
+        "$.l.where($ > 1).select($ * 2)",
+        "$.l.where($ > 1).len()",
+        "$.a.b.where(isDict($)).select($.c).first()",
     ]:
         assert compare(text, data) == "fast", text
