@@ -13,7 +13,7 @@ import math
 import os
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -283,6 +283,44 @@ def test_generated_expressions_agree_with_yaql(text: str, data: dict[str, Any]) 
 )  # fmt: skip
 def test_operators_agree_with_yaql_on_any_data(text: str, data: dict[str, Any]) -> None:
     compare(text, data)
+
+
+class LayeredView(Mapping[str, Any]):
+    """Like the engine's context views: read-only layers, the first holding a key wins."""
+
+    __slots__ = ("_layers",)
+
+    def __init__(self, *layers: dict[str, Any]) -> None:
+        self._layers = layers
+
+    def __getitem__(self, key: str) -> Any:
+        for layer in self._layers:
+            if key in layer:
+                return layer[key]
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(key for layer in self._layers for key in layer))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+@settings(max_examples=EXAMPLES // 4, deadline=None)
+@given(
+    first=_root,
+    second=_root,
+    text=st.sampled_from(
+        ["$", "$.a", "$.b.c", "$.a + $.b", "$.a = $.c", "$__env", "$__env.a", "$.get(a)",
+         "len($)", "isDict($)", "$.a in $.b", "$.b.where($ > 0)", "{x => $}", "env()",
+         "task().result", "$[a]", "$.get(c, 1)", "json_dump($)"]
+    ),
+)  # fmt: skip
+def test_mapping_roots_agree_with_yaql(
+    first: dict[str, Any], second: dict[str, Any], text: str
+) -> None:
+    second["__env"] = {"a": 1}
+    compare(text, LayeredView(first, second))
 
 
 def test_the_fast_path_covers_the_common_shapes() -> None:
