@@ -15,6 +15,7 @@ document and for many mutated ones.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Final
 
@@ -68,16 +69,6 @@ class _GiveUp(Exception):
     """The text uses YAML this reader does not read."""
 
 
-class _Line:
-    __slots__ = ("indent", "number", "start", "text")
-
-    def __init__(self, number: int, start: int, indent: int, text: str) -> None:
-        self.number = number  # 1-based line number
-        self.start = start  # offset of the line's first character
-        self.indent = indent
-        self.text = text  # the line without its indentation
-
-
 def _is_item(text: str) -> bool:
     return text[0] == "-" and (len(text) == 1 or text[1] == " ")
 
@@ -96,86 +87,98 @@ def read_simple_yaml(text: str) -> tuple[Node, list[tuple[Node, Node]]] | None:
 
 
 class _Reader:
+    """Reads the content lines (not blank, not comments) by index.
+
+    Line ``i`` has its text without indentation in ``texts[i]``, its indentation in
+    ``indents[i]``, the offset of its first character in ``starts[i]`` and its
+    1-based number in ``numbers[i]``: parallel lists are cheaper than an object per
+    line.
+    """
+
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lines: list[_Line] = []
         self.at = 0
         self.duplicates: list[tuple[Node, Node]] = []
-        offset = 0
-        for number, raw in enumerate(text.split("\n"), 1):
-            content = raw.lstrip(" ")
-            if content and content[0] != "#":
-                indent = len(raw) - len(content)
-                self.lines.append(_Line(number, offset + indent, indent, content))
-            offset += len(raw) + 1
+        raws = text.split("\n")
+        stripped = [raw.lstrip(" ") for raw in raws]
+        offsets = [0, *itertools.accumulate(len(raw) + 1 for raw in raws)]
+        keep = [i for i, content in enumerate(stripped) if content and content[0] != "#"]
+        self.texts = [stripped[i] for i in keep]
+        self.indents = [len(raws[i]) - len(stripped[i]) for i in keep]
+        self.starts = [offsets[i] + indent for i, indent in zip(keep, self.indents, strict=True)]
+        self.numbers = [i + 1 for i in keep]
+        self.count = len(keep)
         if _DOCUMENT_MARKERS.search(text):
-            first = self.lines[0] if self.lines else None
-            if first is None or first.indent or not _DOCUMENT_START.match(first.text):
+            if not self.count or self.indents[0] or not _DOCUMENT_START.match(self.texts[0]):
                 raise _GiveUp
-            del self.lines[0]
-            if _DOCUMENT_MARKERS.search(text, self.lines[0].start if self.lines else 0):
+            for column in (self.texts, self.indents, self.starts, self.numbers):
+                del column[0]
+            self.count -= 1
+            if _DOCUMENT_MARKERS.search(text, self.starts[0] if self.count else 0):
                 raise _GiveUp
 
     def read(self) -> tuple[Node, list[tuple[Node, Node]]]:
         # A content line makes at most three nodes (a collection, a key, a value);
         # a longer document is left to the complete reader, which words the error.
-        if 3 * len(self.lines) >= MAX_NODES:
+        if 3 * self.count >= MAX_NODES:
             raise _GiveUp
-        if not self.lines or self.lines[0].indent != 0 or _is_item(self.lines[0].text):
+        if not self.count or self.indents[0] != 0 or _is_item(self.texts[0]):
             raise _GiveUp
-        root = self._mapping(self.lines[0], 0, 0)
-        if self.at != len(self.lines):
+        root = self._mapping(0, 0)
+        if self.at != self.count:
             raise _GiveUp
         return root, self.duplicates
 
     def _boundary(self) -> int:
         """End offset of a collection: where the next token starts, or the end of text."""
-        return self.lines[self.at].start if self.at < len(self.lines) else len(self.text)
+        return self.starts[self.at] if self.at < self.count else len(self.text)
 
     def _block(self, depth: int) -> Node:
-        line = self.lines[self.at]
-        if _is_item(line.text):
-            return self._sequence(line.indent, depth)
-        return self._mapping(line, 0, depth)
+        if _is_item(self.texts[self.at]):
+            return self._sequence(self.indents[self.at], depth)
+        return self._mapping(0, depth)
 
-    def _mapping(self, line: _Line, skip: int, depth: int) -> Node:
-        """A block mapping whose first key is ``skip`` characters into ``line``'s text."""
+    def _mapping(self, skip: int, depth: int) -> Node:
+        """A block mapping whose first key is ``skip`` characters into the current line."""
         if depth >= MAX_DEPTH:
             raise _GiveUp  # its values would be too deep; the complete reader says so
-        column = line.indent + skip
+        texts, indents, starts, numbers = self.texts, self.indents, self.starts, self.numbers
+        at = self.at
+        column = indents[at] + skip
         entries: list[tuple[Node, Node]] = []
         seen: dict[str, Node] = {}
-        node = Node(_MAP, None, None, entries, line.number, column + 1, line.start + skip)
-        lines = self.lines
-        count = len(lines)
+        node = Node(_MAP, None, None, entries, numbers[at], column + 1, starts[at] + skip)
+        count = self.count
         entry = _ENTRY.match
         while True:
-            match = entry(line.text, skip)
+            content = texts[at]
+            match = entry(content, skip)
             if match is None:
                 raise _GiveUp
             key_text, rest = match.group(1, 2)
             if key_text[-1] == " " or (_key_tags.get(key_text) or _key_tag(key_text)) is None:
                 raise _GiveUp
-            key_start = line.start + skip
+            key_start = starts[at] + skip
             key_end = key_start + len(key_text)
-            key = Node(_SCALAR, key_text, None, None, line.number, column + 1, key_start, key_end)
+            key = Node(_SCALAR, key_text, None, None, numbers[at], column + 1, key_start, key_end)
             previous = seen.get(key_text)
             if previous is not None:
                 self.duplicates.append((key, previous))
             seen[key_text] = key
             if not rest or rest[0] == "#":
-                self.at += 1
-                value = self._nested(column, depth + 1, line, key_end + 1, indentless=True)
+                self.at = at + 1
+                value = self._nested(at, column, depth + 1, key_end + 1, indentless=True)
             else:
-                value = self._scalar(line, match.start(2))
-                self.at += 1
+                value = self._scalar(at, match.start(2))
+                self.at = at + 1
             entries.append((key, value))
-            if self.at >= count:
+            at = self.at
+            if at >= count:
                 break
-            line = lines[self.at]
-            if line.indent < column or (line.indent == column and _is_item(line.text)):
+            indent = indents[at]
+            if indent < column or (indent == column and _is_item(texts[at])):
                 break
-            if line.indent > column:
+            if indent > column:
                 raise _GiveUp
             skip = 0
         node.end = self._boundary()
@@ -184,51 +187,50 @@ class _Reader:
     def _sequence(self, column: int, depth: int) -> Node:
         if depth >= MAX_DEPTH:
             raise _GiveUp
-        first = self.lines[self.at]
+        texts, indents, starts = self.texts, self.indents, self.starts
+        at = self.at
         items: list[Node] = []
-        node = Node(_SEQ, None, items, None, first.number, column + 1, first.start)
-        lines = self.lines
-        while self.at < len(lines):
-            line = lines[self.at]
-            if line.indent != column or not _is_item(line.text):
-                if line.indent > column:
+        node = Node(_SEQ, None, items, None, self.numbers[at], column + 1, starts[at])
+        while at < self.count:
+            content = texts[at]
+            if indents[at] != column or not _is_item(content):
+                if indents[at] > column:
                     raise _GiveUp
                 break
-            content = line.text
             skip = 1
             while skip < len(content) and content[skip] == " ":
                 skip += 1
             if skip == len(content) or content[skip] == "#":
-                self.at += 1
-                items.append(
-                    self._nested(column, depth + 1, line, line.start + 1, indentless=False)
-                )
+                self.at = at + 1
+                items.append(self._nested(at, column, depth + 1, starts[at] + 1, indentless=False))
             elif _is_item(content[skip:]):
                 raise _GiveUp  # "- - x": a list in a list on one line
             elif _ENTRY.match(content, skip):
-                items.append(self._mapping(line, skip, depth + 1))
+                items.append(self._mapping(skip, depth + 1))
             else:
-                items.append(self._scalar(line, skip))
-                self.at += 1
+                items.append(self._scalar(at, skip))
+                self.at = at + 1
+            at = self.at
         node.end = self._boundary()
         return node
 
     def _nested(
-        self, column: int, depth: int, line: _Line, empty_at: int, *, indentless: bool
+        self, line: int, column: int, depth: int, empty_at: int, *, indentless: bool
     ) -> Node:
-        """The value after ``key:`` or ``-`` that ends its line: a block below, or null."""
-        if self.at < len(self.lines):
-            following = self.lines[self.at]
-            if following.indent > column:
+        """The value after ``key:`` or ``-`` that ends ``line``: a block below, or null."""
+        at = self.at
+        if at < self.count:
+            indent = self.indents[at]
+            if indent > column:
                 return self._block(depth)
-            if indentless and following.indent == column and _is_item(following.text):
+            if indentless and indent == column and _is_item(self.texts[at]):
                 return self._sequence(column, depth)
-        column = empty_at - line.start + line.indent + 1
-        return Node(_SCALAR, None, None, None, line.number, column, empty_at, empty_at)
+        empty_column = empty_at - self.starts[line] + self.indents[line] + 1
+        return Node(_SCALAR, None, None, None, self.numbers[line], empty_column, empty_at, empty_at)
 
-    def _scalar(self, line: _Line, skip: int) -> Node:
-        """A one-line scalar that starts ``skip`` characters into the line's text."""
-        content = line.text
+    def _scalar(self, line: int, skip: int) -> Node:
+        """A one-line scalar that starts ``skip`` characters into the text of ``line``."""
+        content = self.texts[line]
         quote = content[skip]
         value: JsonValue
         if quote in "'\"":
@@ -237,11 +239,10 @@ class _Reader:
         else:
             value, end = _plain(content, skip)
             style = None
-        start = line.start
-        column = line.indent + skip + 1
-        return Node(
-            _SCALAR, value, None, None, line.number, column, start + skip, start + end, style
-        )
+        start = self.starts[line]
+        column = self.indents[line] + skip + 1
+        number = self.numbers[line]
+        return Node(_SCALAR, value, None, None, number, column, start + skip, start + end, style)
 
 
 def _quoted(content: str, skip: int) -> tuple[str, int]:

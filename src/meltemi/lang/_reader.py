@@ -16,6 +16,7 @@ from typing import Final
 
 from meltemi.expressions import SyntaxProblem, check_syntax, is_expression, is_whole_expression
 from meltemi.lang._yaml import JsonValue, Node, SourceText
+from meltemi.lang._yaql_shapes import certainly_valid_yaql_text
 from meltemi.lang.errors import Diagnostic, Severity
 from meltemi.lang.specs import RESERVED_CONTEXT_KEYS, Expr, Param, Transition
 
@@ -256,6 +257,8 @@ class Reader:
         return result
 
     def check_expressions(self, node: Node, path: str, text: str) -> None:
+        if "<%" not in text and "{" not in text:
+            return  # no expression can start here (the usual case, decided cheaply)
         if not is_expression(text) and "<%" not in text:
             return
         for problem in _syntax_problems(text):
@@ -325,7 +328,13 @@ class Reader:
 
 @functools.lru_cache(maxsize=8192)
 def _syntax_problems(text: str) -> tuple[SyntaxProblem, ...]:
-    """The syntax problems of a string's expressions; workflows repeat expressions a lot."""
+    """The syntax problems of a string's expressions; workflows repeat expressions a lot.
+
+    Expressions of the simple shapes most workflows use are known to be well formed
+    without asking yaql's (slow) parser.
+    """
+    if certainly_valid_yaql_text(text):
+        return ()
     return tuple(check_syntax(text))
 
 
