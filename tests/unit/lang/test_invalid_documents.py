@@ -69,6 +69,23 @@ CASES = [
         "unknown-attribute",
     ),
     Case(
+        "workbook tags is a mapping",
+        doc("""
+            version: '2.0'
+            name: wb
+            tags: {a: 1}
+            workflows:
+              wf:
+                tasks:
+                  t1:
+                    action: std.noop
+            """),
+        3,
+        7,
+        "tags",
+        "wrong-type",
+    ),
+    Case(
         "workbook with an empty workflows section",
         "version: '2.0'\nname: wb\nworkflows: {}\n",
         3,
@@ -203,6 +220,20 @@ CASES = [
         7,
         "greet.input[1]",
         "duplicate",
+    ),
+    Case(
+        "ad-hoc action input is a mapping",
+        doc("""
+            version: '2.0'
+            greet:
+              base: std.echo
+              input:
+                name: x
+            """),
+        5,
+        5,
+        "greet.input",
+        "wrong-type",
     ),
     Case(
         "ad-hoc action with a reserved input name",

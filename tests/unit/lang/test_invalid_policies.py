@@ -194,6 +194,41 @@ CASES = [
         "not-an-expression",
     ),
     Case(
+        "retry delay is a boolean",
+        task("retry:\n  count: 3\n  delay: false"),
+        7,
+        16,
+        "wf.tasks.t1.retry.delay",
+        "wrong-type",
+    ),
+    Case(
+        "wait-before is a fraction",
+        task("wait-before: 0.5"),
+        5,
+        20,
+        "wf.tasks.t1.wait-before",
+        "not-integer",
+    ),
+    Case(
+        "timeout is a fraction", task("timeout: 2.5"), 5, 16, "wf.tasks.t1.timeout", "not-integer"
+    ),
+    Case(
+        "concurrency is a boolean",
+        task("concurrency: true"),
+        5,
+        20,
+        "wf.tasks.t1.concurrency",
+        "wrong-type",
+    ),
+    Case(
+        "concurrency is a fraction",
+        task("concurrency: 1.5"),
+        5,
+        20,
+        "wf.tasks.t1.concurrency",
+        "not-integer",
+    ),
+    Case(
         "fail-on is a mapping",
         task("fail-on: {x: 1}"),
         5,

@@ -213,6 +213,14 @@ CASES = [
         "wrong-type",
     ),
     Case(
+        "task tags is a string",
+        task("action: std.echo\ntags: web"),
+        6,
+        13,
+        "wf.tasks.t1.tags",
+        "wrong-type",
+    ),
+    Case(
         "engine command as a task name",
         "version: '2.0'\nwf:\n  tasks:\n    fail:\n      action: std.noop\n",
         4,
