@@ -140,7 +140,11 @@ class Reader:
                 continue
             if value in values:
                 self.error(
-                    item, join_path(path, i), "duplicate", f"'{value}' appears twice in {what}"
+                    item,
+                    join_path(path, i),
+                    "duplicate",
+                    f"'{value}' appears twice in {what}",
+                    "remove one of them",
                 )
                 continue
             values.append(value)
@@ -296,7 +300,13 @@ class Reader:
             if param is None:
                 continue
             if param.name in seen:
-                self.error(item, item_path, "duplicate", f"'{param.name}' appears twice in {what}")
+                self.error(
+                    item,
+                    item_path,
+                    "duplicate",
+                    f"'{param.name}' appears twice in {what}",
+                    "declare each parameter once",
+                )
                 continue
             if param.name in RESERVED_CONTEXT_KEYS:
                 self.error(

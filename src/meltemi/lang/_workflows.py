@@ -127,6 +127,8 @@ def build_workflow(
                 join_path(path, "type"),
                 "bad-value",
                 f"workflow type must be 'direct' or 'reverse', not {_shown(type_node)}",
+                "write type: direct (the default, with on-success etc.) or type: reverse "
+                "(with requires)",
             )
 
     fields: dict[str, object] = {"name": name, "type": wf_type, "line": node.line}
@@ -343,6 +345,7 @@ def _check_task_name(reader: Reader, name: str, key_node: Node, path: str) -> No
             path,
             "name-too-long",
             f"task name is {len(name)} characters long; the limit is {MAX_TASK_NAME}",
+            "shorten the task name",
         )
     if name in ENGINE_COMMANDS:
         reader.error(
@@ -555,6 +558,7 @@ def _join(reader: Reader, name: str, node: Node, path: str) -> Literal["all"] | 
             "name-too-long",
             f"a join task name may have at most {MAX_JOIN_TASK_NAME} characters; "
             f"'{name[:20]}...' has {len(name)}",
+            "shorten the task name",
         )
     if value == "all":
         return "all"
@@ -679,7 +683,13 @@ def _retry_inline(reader: Reader, node: Node, path: str) -> RetrySpec | None:
         if isinstance(value, str) and is_whole_expression(value):
             reader.check_expressions(node, path, value)
             return Expr(value)
-        reader.error(node, path, "bad-retry", f"retry '{key}' must be a whole number >= 0")
+        reader.error(
+            node,
+            path,
+            "bad-retry",
+            f"retry '{key}' must be a whole number >= 0 or an expression",
+            "write e.g. retry: count=3 delay=10",
+        )
         return None
 
     def expr(key: str) -> Expr | None:
@@ -764,7 +774,13 @@ def _transitions(reader: Reader, node: Node, path: str, kind: str) -> tuple[Tran
                 continue
             key = (transition.target, transition.condition)
             if key in seen and not transition.params:
-                reader.error(item, item_path, "duplicate", f"'{transition.target}' is listed twice")
+                reader.error(
+                    item,
+                    item_path,
+                    "duplicate",
+                    f"'{transition.target}' is listed twice",
+                    "remove one of them",
+                )
                 continue
             seen.append(key)
             result.append(transition)
@@ -786,6 +802,7 @@ def _transition(reader: Reader, node: Node, path: str, kind: str) -> Transition 
         "bad-transition",
         f"each entry of '{kind}' must be a task name or 'task: <% condition %>', "
         f"not {node.describe()}",
+        "e.g. - next_task, or - next_task: <% $.ok %>",
     )
     return None
 
