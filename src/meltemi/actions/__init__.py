@@ -1,6 +1,6 @@
 """Actions: the contract, the std.* actions, and the registry that finds them."""
 
-from meltemi.actions.base import Action, ActionContext, Outcome
+from meltemi.actions.base import Action, ActionContext, Outcome, normalise
 from meltemi.actions.errors import ActionError, ActionInputError, ActionNotFound
 from meltemi.actions.registry import ActionDescriptor, ActionRegistry
 
@@ -13,4 +13,5 @@ __all__ = [
     "ActionNotFound",
     "ActionRegistry",
     "Outcome",
+    "normalise",
 ]

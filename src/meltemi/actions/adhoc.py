@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from meltemi import expressions
-from meltemi.actions.base import Action, ActionContext, Outcome
+from meltemi.actions.base import Action, ActionContext, Outcome, normalise
 from meltemi.actions.errors import ActionError, ActionInputError
 from meltemi.lang import ActionSpec
 
@@ -50,8 +50,6 @@ class AdHocAction(Action):
         return self.base.instance_is_sync(self.instance)
 
     def run(self, context: ActionContext) -> Any:
-        from meltemi.executor.runner import normalise
-
         outcome = normalise(self.instance.run(self.base.context_for(self.instance, context)))
         if outcome.is_error or self.spec.output is None:
             return outcome

@@ -71,3 +71,15 @@ class Action:
 
     def run(self, context: ActionContext) -> Any:
         raise NotImplementedError
+
+
+def normalise(result: Any) -> Outcome:
+    """An Outcome for whatever ``run()`` returned (mistral-lib Results included)."""
+    if isinstance(result, Outcome):
+        return result
+    if hasattr(result, "is_error") and hasattr(result, "data") and hasattr(result, "error"):
+        cancel = bool(getattr(result, "cancel", False))
+        if cancel or result.error is not None:
+            return Outcome(error=result.error, cancelled=cancel)
+        return Outcome(data=result.data)
+    return Outcome(data=result)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from meltemi.actions import ActionContext, ActionError, ActionRegistry, Outcome
+from meltemi.actions import ActionContext, ActionError, ActionRegistry, Outcome, normalise
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +49,6 @@ def describe_exception(action: str, error: BaseException) -> str:
         where = f" (at {tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno})"
     message = str(error) or type(error).__name__
     return f"The action '{action}' raised {type(error).__name__}: {message}{where}"
-
-
-def normalise(result: Any) -> Outcome:
-    """An Outcome for whatever ``run()`` returned (mistral-lib Results included)."""
-    if isinstance(result, Outcome):
-        return result
-    if hasattr(result, "is_error") and hasattr(result, "data") and hasattr(result, "error"):
-        cancel = bool(getattr(result, "cancel", False))
-        if cancel or result.error is not None:
-            return Outcome(error=result.error, cancelled=cancel)
-        return Outcome(data=result.data)
-    return Outcome(data=result)
 
 
 class Executor:
