@@ -1,17 +1,43 @@
-"""Reading request bodies: YAML definitions as text, JSON objects, with size limits."""
+"""Reading request bodies: YAML definitions as text, JSON objects, with size limits;
+and how the OpenAPI document describes them (the routers read bodies themselves, so
+FastAPI cannot see them).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
+from pydantic import BaseModel, ValidationError
 
 from meltemi.services.errors import InvalidInput, ServiceError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class TooLarge(ServiceError):
     status = 413
+
+
+#: ``openapi_extra`` of an operation whose body is a definition (YAML as text/plain).
+TEXT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The definition, as YAML text (UTF-8).",
+        "content": {"text/plain": {"schema": {"type": "string", "minLength": 1}}},
+    }
+}
+
+
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` of an operation whose body is a JSON object shaped as ``model``."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
 
 
 async def read_text(request: Request, limit: int) -> str:
@@ -46,6 +72,32 @@ async def read_json(request: Request, limit: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidInput(f"the request body must be a JSON object, not {type(value).__name__}")
     return value
+
+
+async def read_model(request: Request, model: type[M], limit: int) -> dict[str, Any]:
+    """The body as a JSON object checked against ``model``: the fields it has, as sent
+    (unknown fields and wrong types are 400s that name the field)."""
+    body = await read_json(request, limit)
+    try:
+        model.model_validate(body)
+    except ValidationError as e:
+        raise InvalidInput(describe(e, model.__name__)) from e
+    return body
+
+
+def describe(error: ValidationError, what: str) -> str:
+    """One phrase per field: ``'state': Input should be 'RUNNING' or 'PAUSED'``."""
+    unknown: list[str] = []
+    wrong: dict[str, list[str]] = {}
+    for problem in error.errors(include_url=False):
+        field = str(problem["loc"][0]) if problem["loc"] else "body"
+        if problem["type"] == "extra_forbidden":
+            unknown.append(field)
+        elif problem["msg"] not in wrong.setdefault(field, []):
+            wrong[field].append(problem["msg"])  # a union's members say one each
+    phrases = [f"unknown field '{f}'" for f in unknown]
+    phrases += [f"'{f}': {' or '.join(m)}" for f, m in wrong.items()]
+    return f"Invalid {what}: " + "; ".join(phrases)
 
 
 def check_scope(scope: str | None) -> str:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meltemi.actions import ActionError
+from meltemi.api.models import Fault
 from meltemi.engine import EngineError
 from meltemi.errors import MeltemiError
 from meltemi.expressions import ExpressionError
@@ -54,7 +55,54 @@ def _validation_message(error: RequestValidationError) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
+#: The error answers any operation may give, as the OpenAPI document lists them.
+ERRORS: dict[int, str] = {
+    400: "The request is wrong (bad input, parameter or definition); faultstring says why.",
+    403: "Not allowed in the current state (e.g. deleting a running execution).",
+    404: "No such resource.",
+    409: "A resource with that name exists, or the request conflicts with its state.",
+    413: "The request body is too large.",
+    503: "The service is stopping; try again once it has restarted.",
+}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Describes error answers as they are: a Fault body with 400, 403, 404, 409, 413 and
+    503, and no FastAPI 422 (request validation errors are answered with 400)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components["Fault"] = Fault.model_json_schema()
+        fault_answer = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Fault"}}},
+            "headers": {
+                "Server-Error-Message": {
+                    "description": "The first line of faultstring.",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                for status, meaning in ERRORS.items():
+                    responses.setdefault(str(status), {"description": meaning, **fault_answer})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way
+
+
 def install(app: FastAPI) -> None:
+    _document_errors(app)
+
     @app.exception_handler(MeltemiError)
     async def meltemi_error(_request: Request, error: MeltemiError) -> JSONResponse:
         status = status_of(error)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +13,70 @@ from meltemi.services.listing import ListQuery, parse_filter
 
 PAGING = frozenset({"limit", "marker", "sort_keys", "sort_dirs", "fields"})
 IGNORED = frozenset({"all_projects", "project_id", "include_output", "nulls"})
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def list_parameters(
+    filters: Iterable[str],
+    *,
+    enums: Mapping[str, Sequence[str]] | None = None,
+    flags: Iterable[str] = (),
+    extra: Iterable[str] = (),
+) -> dict[str, Any]:
+    """``openapi_extra`` of a list endpoint: paging, sorting, fields and its filters.
+
+    The endpoint reads these itself (:func:`list_query`), so FastAPI cannot see them.
+    """
+
+    def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": schema,
+            "description": description,
+        }
+
+    text = {"type": "string"}
+    parameters = [
+        query("limit", {"type": "integer", "minimum": 1}, "Items per page (at most 1000)."),
+        query("marker", text, "The id of the last item of the previous page."),
+        query("sort_keys", text, "Comma-separated fields to sort by (default created_at)."),
+        query("sort_dirs", text, "Comma-separated directions, asc or desc, one per key."),
+        query("fields", text, "Comma-separated fields to return (id is always there)."),
+    ]
+    for name in filters:
+        values = (enums or {}).get(name)
+        schema = {"type": "string", "enum": list(values)} if values else text
+        parameters.append(
+            query(
+                name,
+                schema,
+                f"Filter: {name}=value or {name}=op:value (eq, neq, gt, "
+                "gte, lt, lte, in, nin, has).",
+            )
+        )
+    for name in flags:
+        parameters.append(query(name, {"type": "boolean"}, f"Flag: {name}=true or false."))
+    for name in extra:
+        parameters.append(query(name, text, name))
+    return {"parameters": parameters}
+
+
+def flag(request: Request, name: str) -> bool:
+    """A boolean query parameter (true/false, 1/0, yes/no, on/off); absent is false."""
+    value = request.query_params.get(name)
+    if value is None:
+        return False
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise InvalidInput(f"{name} must be true or false, not '{value}'")
 
 
 def _csv(value: str | None) -> tuple[str, ...]:

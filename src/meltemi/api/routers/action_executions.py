@@ -6,11 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import read_json
+from meltemi.api.body import json_body, read_model
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_or_text, json_text, timestamp
-from meltemi.api.listing import list_query, page, select_fields
-from meltemi.api.models import ActionExecution, ActionExecutions
+from meltemi.api.listing import flag, list_parameters, list_query, page, select_fields
+from meltemi.api.models import ActionExecution, ActionExecutionBody, ActionExecutions
 from meltemi.engine import State
 from meltemi.services.action_runs import ActionRuns
 from meltemi.services.errors import InvalidInput, NotAllowed
@@ -81,11 +81,16 @@ def _queries(services: ServicesDep) -> Queries:
     return Queries(services.runtime.db)
 
 
-@router.get("", response_model=ActionExecutions, response_model_exclude_unset=True)
+@router.get(
+    "",
+    response_model=ActionExecutions,
+    response_model_exclude_unset=True,
+    openapi_extra=list_parameters(FILTERS, flags=("include_output",)),
+)
 def list_action_executions(request: Request, services: ServicesDep) -> dict[str, Any]:
     query = list_query(request, FILTERS, known_fields=FIELDS)
+    with_output = flag(request, "include_output")
     rows = _queries(services).action_executions(query, max_limit=services.settings.max_limit)
-    with_output = request.query_params.get("include_output", "").lower() in ("true", "1")
     return page(
         request,
         "action_executions",
@@ -101,22 +106,48 @@ def get_action_execution(run_id: str, services: ServicesDep, fields: str | None 
     return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
 
 
-@router.post("", status_code=201, response_model=ActionExecution, response_model_exclude_unset=True)
+def _switch(params: dict[str, Any], name: str) -> bool:
+    value = params.get(name, False)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise InvalidInput(f"params.{name} must be true or false, not {value!r}")
+
+
+def _timeout(params: dict[str, Any]) -> float | None:
+    value = params.get("timeout")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise InvalidInput(f"params.timeout must be a number of seconds, not {value!r}")
+    return float(value) or None
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ActionExecution,
+    response_model_exclude_unset=True,
+    openapi_extra=json_body(ActionExecutionBody),
+)
 async def run_action(request: Request, services: ServicesDep) -> Any:
-    body = await read_json(request, services.settings.max_body_bytes)
+    body = await read_model(request, ActionExecutionBody, services.settings.max_body_bytes)
     name = body.get("name")
-    if not name or not isinstance(name, str):
+    if not name:
         raise InvalidInput("'name' of the action to run is required")
     params = json_object(body.get("params"), "params")
-    timeout = params.get("timeout")
+    target = params.get("target")
+    if target is not None and not isinstance(target, str):
+        raise InvalidInput(f"params.target must be text, not {target!r}")
     row = ActionRuns(services.runtime).run(
         name,
         json_object(body.get("input"), "input"),
         description=body.get("description") or "",
-        save_result=bool(params.get("save_result", False)),
-        run_sync=bool(params.get("run_sync", False)),
-        target=params.get("target"),
-        timeout=float(timeout) if timeout else None,
+        save_result=_switch(params, "save_result"),
+        run_sync=_switch(params, "run_sync"),
+        target=target,
+        timeout=_timeout(params),
     )
     item = render_action_execution(row)
     if item["id"] is None:
@@ -124,9 +155,14 @@ async def run_action(request: Request, services: ServicesDep) -> Any:
     return item
 
 
-@router.put("/{run_id}", response_model=ActionExecution, response_model_exclude_unset=True)
+@router.put(
+    "/{run_id}",
+    response_model=ActionExecution,
+    response_model_exclude_unset=True,
+    openapi_extra=json_body(ActionExecutionBody),
+)
 async def update_action_execution(run_id: str, request: Request, services: ServicesDep) -> Any:
-    body = await read_json(request, services.settings.max_body_bytes)
+    body = await read_model(request, ActionExecutionBody, services.settings.max_body_bytes)
     state = body.get("state")
     try:
         target = State(str(state))

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from meltemi.api.body import check_scope, read_json
+from meltemi.api.body import check_scope, json_body, read_model
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
-from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.listing import list_parameters, list_query, page, select_fields
+from meltemi.api.models import EnvironmentBody
 from meltemi.services.errors import InvalidInput
 
 router = APIRouter(prefix="/v2/environments", tags=["environments"])
@@ -58,8 +59,16 @@ def render(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("", response_model=EnvironmentList, response_model_exclude_unset=True)
+@router.get(
+    "",
+    response_model=EnvironmentList,
+    response_model_exclude_unset=True,
+    openapi_extra=list_parameters(FILTERS, enums={"scope": ("private", "public")}),
+)
 def list_environments(request: Request, services: ServicesDep) -> dict[str, Any]:
+    scope = request.query_params.get("scope")
+    if scope is not None and scope not in ("private", "public"):
+        raise InvalidInput(f"the scope filter is 'private' or 'public', not '{scope}'")
     query = list_query(request, FILTERS, known_fields=FIELDS)
     rows = services.environments.list(query, services.settings.max_limit)
     return page(request, "environments", rows, query, render)
@@ -71,9 +80,15 @@ def get_environment(name: str, services: ServicesDep, fields: str | None = None)
     return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
 
 
-@router.post("", status_code=201, response_model=Environment, response_model_exclude_unset=True)
+@router.post(
+    "",
+    status_code=201,
+    response_model=Environment,
+    response_model_exclude_unset=True,
+    openapi_extra=json_body(EnvironmentBody),
+)
 async def create_environment(request: Request, services: ServicesDep) -> Any:
-    body = await read_json(request, services.settings.max_body_bytes)
+    body = await read_model(request, EnvironmentBody, services.settings.max_body_bytes)
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise InvalidInput("an environment needs a 'name' (text)")
@@ -87,9 +102,14 @@ async def create_environment(request: Request, services: ServicesDep) -> Any:
     )
 
 
-@router.put("", response_model=Environment, response_model_exclude_unset=True)
+@router.put(
+    "",
+    response_model=Environment,
+    response_model_exclude_unset=True,
+    openapi_extra=json_body(EnvironmentBody),
+)
 async def update_environment(request: Request, services: ServicesDep) -> Any:
-    body = await read_json(request, services.settings.max_body_bytes)
+    body = await read_model(request, EnvironmentBody, services.settings.max_body_bytes)
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise InvalidInput("the environment to update is named by 'name' in the body")

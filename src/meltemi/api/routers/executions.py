@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import read_json
+from meltemi.api.body import json_body, read_model
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
-from meltemi.api.listing import list_query, page, select_fields
-from meltemi.api.models import Execution, Executions, Tasks
-from meltemi.api.routers.tasks import TASK_FIELDS, TASK_FILTERS, render_task
+from meltemi.api.listing import flag, list_parameters, list_query, page, select_fields
+from meltemi.api.models import Execution, ExecutionBody, Executions, Tasks
+from meltemi.api.routers.tasks import (
+    TASK_FIELDS,
+    TASK_FILTERS,
+    TASK_STATES,
+    check_task_state_filter,
+    render_task,
+)
 from meltemi.engine import State
 from meltemi.lang import WorkflowSpec
 from meltemi.persistence.executions import TASKS, WF
@@ -106,12 +112,23 @@ def _check_state_filter(request: Request) -> None:
         )
 
 
-@router.get("", response_model=Executions, response_model_exclude_unset=True)
+@router.get(
+    "",
+    response_model=Executions,
+    response_model_exclude_unset=True,
+    openapi_extra=list_parameters(
+        FILTERS,
+        enums={"state": sorted(_STATES)},
+        flags=("include_output", "all_projects"),
+        extra=("nulls",),
+    ),
+)
 def list_executions(request: Request, services: ServicesDep) -> dict[str, Any]:
     _check_state_filter(request)
     query = list_query(request, FILTERS, known_fields=FIELDS)
+    with_output = flag(request, "include_output")
+    flag(request, "all_projects")  # one project here: checked, and nothing to widen
     rows = _queries(services).executions(query, max_limit=services.settings.max_limit)
-    with_output = request.query_params.get("include_output", "").lower() in ("true", "1", "yes")
     return page(request, "executions", rows, query, lambda r: render(r, output=with_output))
 
 
@@ -124,9 +141,15 @@ def get_execution(execution_id: str, services: ServicesDep, fields: str | None =
     return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
 
 
-@router.post("", status_code=201, response_model=Execution, response_model_exclude_unset=True)
+@router.post(
+    "",
+    status_code=201,
+    response_model=Execution,
+    response_model_exclude_unset=True,
+    openapi_extra=json_body(ExecutionBody),
+)
 async def create_execution(request: Request, services: ServicesDep) -> Any:
-    body = await read_json(request, services.settings.max_body_bytes)
+    body = await read_model(request, ExecutionBody, services.settings.max_body_bytes)
     workflow = body.get("workflow_id") or body.get("workflow_name")
     source = body.get("source_execution_id")
     if not workflow and not source:
@@ -149,9 +172,14 @@ async def create_execution(request: Request, services: ServicesDep) -> Any:
     return render(_queries(services).execution(execution.id))
 
 
-@router.put("/{execution_id}", response_model=Execution, response_model_exclude_unset=True)
+@router.put(
+    "/{execution_id}",
+    response_model=Execution,
+    response_model_exclude_unset=True,
+    openapi_extra=json_body(ExecutionBody),
+)
 async def update_execution(execution_id: str, request: Request, services: ServicesDep) -> Any:
-    body = await read_json(request, services.settings.max_body_bytes)
+    body = await read_model(request, ExecutionBody, services.settings.max_body_bytes)
     state = body.get("state")
     description = body.get("description")
     params = json_object(body.get("params"), "params")
@@ -184,8 +212,14 @@ def delete_execution(execution_id: str, services: ServicesDep, force: bool = Fal
     return Response(status_code=204)
 
 
-@router.get("/{execution_id}/tasks", response_model=Tasks, response_model_exclude_unset=True)
+@router.get(
+    "/{execution_id}/tasks",
+    response_model=Tasks,
+    response_model_exclude_unset=True,
+    openapi_extra=list_parameters(TASK_FILTERS, enums={"state": TASK_STATES}),
+)
 def list_execution_tasks(execution_id: str, request: Request, services: ServicesDep) -> Any:
+    check_task_state_filter(request)
     query = list_query(request, TASK_FILTERS, known_fields=TASK_FIELDS)
     rows = _queries(services).tasks(
         query,
@@ -201,13 +235,15 @@ def list_execution_tasks(execution_id: str, request: Request, services: Services
 def sub_executions(
     execution_id: str,
     services: ServicesDep,
-    errors_only: bool = False,
+    errors_only: bool | Literal[""] = False,  # python-mistralclient sends 'errors_only='
     max_depth: int = -1,
     include_output: bool = False,
 ) -> Any:
     queries = _queries(services)
     queries.execution(execution_id)
-    rows = queries.sub_executions(execution_id, errors_only=errors_only, max_depth=max_depth)
+    rows = queries.sub_executions(
+        execution_id, errors_only=errors_only is True, max_depth=max_depth
+    )
     return {"executions": [render(r, output=include_output) for r in rows]}
 
 

@@ -6,11 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from meltemi.api.body import read_json
+from meltemi.api.body import json_body, read_model
 from meltemi.api.context import ServicesDep
-from meltemi.api.encoding import json_field, json_object, json_text, timestamp
-from meltemi.api.listing import list_query, page, select_fields
-from meltemi.api.models import ActionExecutions, Executions, Task, Tasks
+from meltemi.api.encoding import json_object, json_text, timestamp
+from meltemi.api.listing import list_parameters, list_query, page, select_fields
+from meltemi.api.models import ActionExecutions, Executions, Task, TaskBody, Tasks
+from meltemi.api.routers.action_executions import FIELDS as ACTION_FIELDS
+from meltemi.api.routers.action_executions import FILTERS as ACTION_FILTERS
+from meltemi.api.routers.action_executions import render_action_execution
 from meltemi.lang import WorkflowSpec
 from meltemi.persistence.executions import RUNS, WF
 from meltemi.services.errors import InvalidInput
@@ -54,7 +57,7 @@ TASK_FILTERS = (
     "updated_at",
     "workflow_namespace",
 )
-_STATES = (
+TASK_STATES = (
     "IDLE",
     "RUNNING",
     "SUCCESS",
@@ -111,18 +114,23 @@ def _queries(services: ServicesDep) -> Queries:
     return Queries(services.runtime.db)
 
 
-def _check_state_filter(request: Request) -> None:
+def check_task_state_filter(request: Request) -> None:
     value = request.query_params.get("state")
-    if value is not None and value not in _STATES:
+    if value is not None and value not in TASK_STATES:
         raise InvalidInput(
             f"Invalid input for field/attribute state. Value: '{value}'. "
-            f"Value should be one of: {', '.join(_STATES)}"
+            f"Value should be one of: {', '.join(TASK_STATES)}"
         )
 
 
-@router.get("", response_model=Tasks, response_model_exclude_unset=True)
+@router.get(
+    "",
+    response_model=Tasks,
+    response_model_exclude_unset=True,
+    openapi_extra=list_parameters(TASK_FILTERS, enums={"state": TASK_STATES}),
+)
 def list_tasks(request: Request, services: ServicesDep) -> dict[str, Any]:
-    _check_state_filter(request)
+    check_task_state_filter(request)
     query = list_query(request, TASK_FILTERS, known_fields=TASK_FIELDS)
     rows = _queries(services).tasks(query, max_limit=services.settings.max_limit)
     return page(request, "tasks", rows, query, render_task)
@@ -163,17 +171,20 @@ def get_task(task_id: str, services: ServicesDep, fields: str | None = None) -> 
     return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
 
 
-@router.put("/{task_id}", response_model=Task, response_model_exclude_unset=True)
+@router.put(
+    "/{task_id}",
+    response_model=Task,
+    response_model_exclude_unset=True,
+    openapi_extra=json_body(TaskBody),
+)
 async def update_task(task_id: str, request: Request, services: ServicesDep) -> Any:
-    body = await read_json(request, services.settings.max_body_bytes)
+    body = await read_model(request, TaskBody, services.settings.max_body_bytes)
     state = body.get("state")
     task = _queries(services).task(task_id)
     if state == "RUNNING":
-        reset = json_field(body.get("reset"), "reset")
+        reset = body.get("reset")
         if reset is None:
             raise InvalidInput("Mandatory field 'reset' not found: send reset true or false")
-        if not isinstance(reset, bool):
-            raise InvalidInput(f"'reset' must be true or false, not {reset!r}")
         if task["state"] != "ERROR":
             raise InvalidInput(
                 f"The current task execution must be in ERROR for rerun; task '{task['name']}' "
@@ -194,12 +205,11 @@ async def update_task(task_id: str, request: Request, services: ServicesDep) -> 
     "/{task_id}/action_executions",
     response_model=ActionExecutions,
     response_model_exclude_unset=True,
+    openapi_extra=list_parameters(ACTION_FILTERS, flags=("include_output",)),
 )
 def task_action_executions(task_id: str, request: Request, services: ServicesDep) -> Any:
-    from meltemi.api.routers.action_executions import FILTERS, render_action_execution
-
     _queries(services).task(task_id)
-    query = list_query(request, FILTERS)
+    query = list_query(request, ACTION_FILTERS, known_fields=ACTION_FIELDS)
     rows = _queries(services).action_executions(
         query, where=[RUNS.c.task_execution_id == task_id], max_limit=services.settings.max_limit
     )

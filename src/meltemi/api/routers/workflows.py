@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import check_scope, read_text
+from meltemi.api.body import TEXT_BODY, check_scope, read_text
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_text, timestamp
-from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.listing import list_parameters, list_query, page, select_fields
 from meltemi.api.models import Validation, Workflow, Workflows
 from meltemi.lang import DefinitionError, DocumentKind
 from meltemi.services.definitions import WorkflowDefinition
@@ -63,7 +63,12 @@ def render(item: WorkflowDefinition | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("", response_model=Workflows, response_model_exclude_unset=True)
+@router.get(
+    "",
+    response_model=Workflows,
+    response_model_exclude_unset=True,
+    openapi_extra=list_parameters(FILTERS),
+)
 def list_workflows(request: Request, services: ServicesDep) -> dict[str, Any]:
     query = list_query(request, FILTERS, known_fields=FIELDS)
     rows = services.definitions.list_workflows(query, services.settings.max_limit)
@@ -90,7 +95,13 @@ def get_workflow(
     return select_fields(render(found), wanted)
 
 
-@router.post("", status_code=201, response_model=Workflows, response_model_exclude_unset=True)
+@router.post(
+    "",
+    status_code=201,
+    response_model=Workflows,
+    response_model_exclude_unset=True,
+    openapi_extra=TEXT_BODY,
+)
 async def create_workflows(
     request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
 ) -> dict[str, Any]:
@@ -101,7 +112,9 @@ async def create_workflows(
     return {"workflows": [render(w) for w in created]}
 
 
-@router.put("", response_model=Workflows, response_model_exclude_unset=True)
+@router.put(
+    "", response_model=Workflows, response_model_exclude_unset=True, openapi_extra=TEXT_BODY
+)
 async def update_workflows(
     request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
 ) -> dict[str, Any]:
@@ -112,7 +125,12 @@ async def update_workflows(
     return {"workflows": [render(w) for w in updated]}
 
 
-@router.put("/{identifier}", response_model=Workflow, response_model_exclude_unset=True)
+@router.put(
+    "/{identifier}",
+    response_model=Workflow,
+    response_model_exclude_unset=True,
+    openapi_extra=TEXT_BODY,
+)
 async def update_workflow(
     identifier: str,
     request: Request,
@@ -139,7 +157,12 @@ def delete_workflow(
     return Response(status_code=204)
 
 
-@router.post("/validate", response_model=Validation, response_model_exclude_none=True)
+@router.post(
+    "/validate",
+    response_model=Validation,
+    response_model_exclude_none=True,
+    openapi_extra=TEXT_BODY,
+)
 async def validate_workflows(request: Request, services: ServicesDep) -> dict[str, Any]:
     try:
         text = await read_text(request, services.settings.max_body_bytes)
