@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.test_mistralclient import _start_server, _stop_server
+from tests.fixtures.server import ServerProcess
 
 WORKFLOWS = """\
 version: '2.0'
@@ -76,14 +76,6 @@ bad:
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    where = tmp_path_factory.mktemp("server")
-    process, url = _start_server(where / "meltemi.db", where / "server.log")
-    yield url
-    _stop_server(process)
-
-
 @dataclass(frozen=True, slots=True)
 class Result:
     code: int
@@ -122,8 +114,8 @@ class Cli:
 
 
 @pytest.fixture(scope="module")
-def mistral(server: str, tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    return Cli(server, tmp_path_factory.mktemp("cli"))
+def mistral(module_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    return Cli(module_server.base_url, tmp_path_factory.mktemp("cli"))
 
 
 def table(text: str) -> list[dict[str, str]]:

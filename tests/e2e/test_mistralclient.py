@@ -7,85 +7,26 @@ they make, and every field read here is one the client (or its CLI) parses.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 from mistralclient.api import client as mistral_client
 from mistralclient.api.base import APIException
 from mistralclient.api.v2.client import Client
 
+from tests.fixtures.server import ServerProcess
+
 T = TypeVar("T")
-
-# -- a server of our own (until tests/fixtures/server.py lands) -----------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _start_server(db: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    out = log.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "meltemi", "server", "--port", str(port), "--db", f"sqlite:///{db}"],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    out.close()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"meltemi server exited ({process.returncode}): {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/v2", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"meltemi server did not answer within 60 s: {log.read_text()}")
-
-
-def _stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of a ``meltemi server`` on a free loopback port, on a fresh database."""
-    where = tmp_path_factory.mktemp("server")
-    process, url = _start_server(where / "meltemi.db", where / "server.log")
-    yield url
-    _stop_server(process)
-
 
 # -- helpers ---------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def mistral(server: str) -> Client:
-    return mistral_client.client(mistral_url=f"{server}/v2")
+def mistral(module_server: ServerProcess) -> Client:
+    return mistral_client.client(mistral_url=f"{module_server.base_url}/v2")
 
 
 def wait_for(
