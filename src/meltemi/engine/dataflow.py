@@ -15,7 +15,6 @@ newest value.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from meltemi import expressions
@@ -24,33 +23,82 @@ from meltemi.engine.state import ExecutionState
 from meltemi.lang._serialize import to_json
 
 
-@dataclass(frozen=True, slots=True)
 class Context:
-    """Context values, and how many times each (dotted) key was published."""
+    """Context values, and how many times each (dotted) key was published.
 
-    values: Mapping[str, JsonValue]
-    versions: Mapping[str, int]
+    Versions are only needed when contexts merge (joins, the final context), so a
+    context built from its parent by a publish keeps the parent and the published
+    data and works its versions out when first asked: a long chain of tasks never
+    copies version tables it does not use.
+    """
+
+    __slots__ = ("_parent", "_published", "_versions", "values")
+
+    def __init__(
+        self,
+        values: Mapping[str, JsonValue],
+        versions: Mapping[str, int] | None = None,
+        *,
+        parent: Context | None = None,
+        published: Mapping[str, JsonValue] | None = None,
+    ) -> None:
+        self.values = values
+        self._versions = versions
+        self._parent = parent
+        self._published = published
+
+    @property
+    def versions(self) -> Mapping[str, int]:
+        if self._versions is None:
+            # Walk up to the nearest context that knows its versions (no recursion).
+            pending: list[Context] = []
+            current: Context | None = self
+            while current is not None and current._versions is None:
+                pending.append(current)
+                current = current._parent
+            table: Mapping[str, int] = current._versions if current is not None else {}
+            for context in reversed(pending):
+                table = _bumped(table, context._published or {})
+                context._versions = table
+                context._parent = None
+        return self._versions
 
 
 EMPTY = Context({}, {})
+# A published value with more leaves than this is versioned as one key: per-leaf
+# versions of big documents would cost more than any merge could gain from them.
+_MAX_VERSIONED_LEAVES = 64
 
 
 def _published_keys(published: Mapping[str, JsonValue], prefix: str = "") -> Iterator[str]:
     for key, value in published.items():
         dotted = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict) and value:
+        if isinstance(value, dict) and value and _leaves(value) <= _MAX_VERSIONED_LEAVES:
             yield from _published_keys(value, dotted)
         else:
             yield dotted
 
 
+def _leaves(value: Mapping[str, JsonValue], limit: int = _MAX_VERSIONED_LEAVES) -> int:
+    count = 0
+    for item in value.values():
+        count += _leaves(item, limit - count) if isinstance(item, dict) and item else 1
+        if count > limit:
+            break
+    return count
+
+
+def _bumped(versions: Mapping[str, int], published: Mapping[str, JsonValue]) -> dict[str, int]:
+    table = dict(versions)
+    for key in _published_keys(published):
+        table[key] = table.get(key, 0) + 1
+    return table
+
+
 def _with_published(context: Context, published: Mapping[str, JsonValue]) -> Context:
     if not published:
         return context
-    versions = dict(context.versions)
-    for key in _published_keys(published):
-        versions[key] = versions.get(key, 0) + 1
-    return Context({**context.values, **published}, versions)
+    return Context({**context.values, **published}, parent=context, published=published)
 
 
 def merge(left: Context, right: Context) -> Context:
