@@ -49,19 +49,23 @@ class Context:
 
     @property
     def versions(self) -> Mapping[str, int]:
-        if self._versions is None:
-            # Walk up to the nearest context that knows its versions (no recursion).
-            pending: list[Context] = []
-            current: Context | None = self
-            while current is not None and current._versions is None:
-                pending.append(current)
-                current = current._parent
-            table: Mapping[str, int] = current._versions if current is not None else {}
-            for context in reversed(pending):
-                table = _bumped(table, context._published or {})
-                context._versions = table
-                context._parent = None
-        return self._versions
+        known = self._versions
+        if known is not None:
+            return known
+        # Walk up to the nearest context that knows its versions (no recursion).
+        pending: list[Context] = []
+        current: Context | None = self
+        while current is not None and current._versions is None:
+            pending.append(current)
+            current = current._parent
+        table: Mapping[str, int] = {}
+        if current is not None and current._versions is not None:
+            table = current._versions
+        for context in reversed(pending):
+            table = _bumped(table, context._published or {})
+            context._versions = table
+            context._parent = None
+        return table
 
 
 EMPTY = Context({}, {})
