@@ -171,3 +171,15 @@ def test_the_current_minute_is_not_the_past(runtime: Runtime) -> None:
         "s", workflow="wf", first_time="2026-03-01 10:00:30", workflow_input={"x": 1}
     )
     assert now["next_execution_time"] == START
+
+
+def test_a_reverse_workflow_needs_its_target(runtime: Runtime) -> None:
+    runtime.definitions.create_workflows(
+        "version: '2.0'\nrev:\n  type: reverse\n  tasks:\n    a:\n      action: std.noop\n"
+    )
+    with pytest.raises(InvalidInput, match=r"workflow_params\.task_name, one of: a"):
+        CronTriggers(runtime).create("rev", workflow="rev", pattern="* * * * *")
+    created = CronTriggers(runtime).create(
+        "rev", workflow="rev", pattern="* * * * *", workflow_params={"task_name": "a"}
+    )
+    assert created["workflow_params"] == {"task_name": "a"}

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from meltemi import engine
 from meltemi.engine import StartRequest, WorkflowExecution
+from meltemi.lang import WorkflowType
 from meltemi.persistence.models import CronTriggerRow, EnvironmentRow, table
 from meltemi.services._transaction import Transaction
 from meltemi.services.errors import Duplicate, InvalidInput, NotFound, ServiceError
@@ -125,6 +126,12 @@ class CronTriggers:
                 definition = definitions.get_workflow(workflow, namespace, conn=conn)
                 spec = definitions.spec(definition.spec_id, conn)
                 engine.prepare_input(spec, dict(workflow_input or {}))
+                target = (workflow_params or {}).get("task_name")
+                if spec.type is WorkflowType.REVERSE and target not in spec.tasks:
+                    raise InvalidInput(
+                        f"reverse workflow '{definition.name}' needs a target task: give "
+                        f"workflow_params.task_name, one of: {', '.join(spec.tasks)}"
+                    )
                 taken = conn.execute(
                     sa.select(CRON_TRIGGERS.c.id).where(CRON_TRIGGERS.c.name == name)
                 ).scalar()
