@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
@@ -416,3 +416,102 @@ def test_published_global(mistral: Client) -> None:
     assert json.loads(tasks["first"].published) == {"local": 1}
     assert json.loads(tasks["first"].published_global) == {"shared": 5}
     assert getattr(tasks["second"], "published_global", None) is None
+
+
+# -- workbooks, actions, cron triggers -------------------------------------------------
+
+WORKBOOK = """
+version: '2.0'
+name: book
+workflows:
+  main:
+    tasks:
+      call:
+        action: greet
+        publish: {got: <% task().result %>}
+    output:
+      got: <% $.got %>
+actions:
+  greet:
+    base: std.echo
+    base-input:
+      output: hi from the book
+"""
+
+
+def test_workbook_and_actions(mistral: Client) -> None:
+    workbook = mistral.workbooks.create(WORKBOOK)
+    assert workbook.name == "book"
+    assert parses_as_timestamp(workbook.created_at)
+    assert mistral.workbooks.get("book").definition.strip() == WORKBOOK.strip()
+    assert "book.main" in {w.name for w in mistral.workflows.list()}
+
+    # The client asks GET /actions/{name}/{namespace}, here with an empty namespace.
+    greet = mistral.actions.get("book.greet")
+    assert greet.name == "book.greet"
+    echo = mistral.actions.get("std.echo")
+    assert echo.input == "output, delay=0"
+    assert "std.echo" in {a.name for a in mistral.actions.list()}
+
+    execution = mistral.executions.create("book.main")
+    assert json.loads(finished(mistral, execution.id).output) == {"got": "hi from the book"}
+
+
+def create_now(mistral: Client, name: str, workflow: str, **options: Any) -> Any:
+    """A trigger whose first time is this minute (it fires at once); if the minute
+    turns while asking, the server says it is past, and the next minute is asked."""
+    for _attempt in range(3):
+        first = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+        try:
+            return mistral.cron_triggers.create(name, workflow, first_time=first, **options)
+        except APIException as e:
+            if "past" not in str(e.error_message):
+                raise
+    pytest.fail("could not create a cron trigger for this minute")
+
+
+def test_cron_triggers(mistral: Client) -> None:
+    mistral.workflows.create(HELLO.replace("hello:", "by_cron:"))
+    once = create_now(
+        mistral,
+        "once",
+        "by_cron",
+        workflow_input={"name": "cron"},
+        workflow_params={"env": {"who": "cron"}},
+        count=1,
+    )
+    assert once.remaining_executions == 1
+    fired = wait_for(
+        lambda: mistral.executions.list(workflow_name="by_cron"),
+        lambda found: len(found) == 1,
+        what="the trigger to fire",
+    )
+    description = json.loads(fired[0].description)
+    assert description["triggered_by"] == {"type": "cron_trigger", "id": once.id}
+    done = finished(mistral, fired[0].id)
+    assert json.loads(done.output) == {"greeting": "Hello, cron!", "who": "cron"}
+    # Its one execution is done, so the trigger is gone.
+    wait_for(
+        lambda: {t.name for t in mistral.cron_triggers.list()},
+        lambda names: "once" not in names,
+        what="the spent trigger to go",
+    )
+
+    yearly = mistral.cron_triggers.create(
+        "yearly", "by_cron", workflow_input={"name": "new year"}, pattern="0 0 1 1 *"
+    )
+    assert yearly.pattern == "0 0 1 1 *"
+    assert yearly.remaining_executions is None
+    assert parses_as_timestamp(yearly.next_execution_time)
+    assert [t.name for t in mistral.cron_triggers.list()] == ["yearly"]
+    assert mistral.cron_triggers.get("yearly").id == yearly.id
+    assert json.loads(mistral.cron_triggers.get("yearly").workflow_input) == {"name": "new year"}
+    mistral.cron_triggers.delete("yearly")
+    with pytest.raises(APIException) as e:
+        mistral.cron_triggers.get("yearly")
+    assert e.value.error_code == 404
+
+    with pytest.raises(APIException) as e:
+        mistral.cron_triggers.create("bad", "by_cron", pattern="every minute")
+    assert e.value.error_code == 400
+    assert "pattern" in e.value.error_message
