@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from meltemi.lang._clauses import report_dropped
 from meltemi.lang._inline import parse_inline
 from meltemi.lang._reader import Reader, join_path
-from meltemi.lang._workflows import build_workflow, report_dropped
+from meltemi.lang._workflows import build_workflow
 from meltemi.lang._yaml import Node
 from meltemi.lang.specs import ActionSpec, Data, Document, DocumentKind, WorkflowSpec
 

@@ -10,7 +10,9 @@ from typing import Final, Literal
 
 from meltemi.expressions import is_whole_expression
 from meltemi.lang._checks import check_graph
-from meltemi.lang._inline import DroppedText, explain_dropped, glued_to, parse_inline
+from meltemi.lang._clauses import on_clause, report_dropped
+from meltemi.lang._inline import parse_inline
+from meltemi.lang._policies import POLICY_KEYS, policies
 from meltemi.lang._reader import WORD, Reader, join_path
 from meltemi.lang._yaml import JsonValue, Node
 from meltemi.lang.errors import Severity
@@ -19,14 +21,9 @@ from meltemi.lang.specs import (
     ClauseKind,
     Data,
     Expr,
-    OnClause,
-    Policies,
-    PublishSpec,
-    RetrySpec,
     TaskDefaults,
     TaskSpec,
     TaskType,
-    Transition,
     WithItemsSpec,
     WorkflowSpec,
     WorkflowType,
@@ -35,15 +32,6 @@ from meltemi.lang.specs import (
 MAX_TASK_NAME: Final = 255
 MAX_JOIN_TASK_NAME: Final = MAX_TASK_NAME - 47
 
-_POLICY_KEYS: Final = (
-    "retry",
-    "wait-before",
-    "wait-after",
-    "timeout",
-    "pause-before",
-    "concurrency",
-    "fail-on",
-)
 _CLAUSE_KEYS: Final = tuple(kind.value for kind in ClauseKind)
 _TASK_KEYS: Final = frozenset(
     {
@@ -62,12 +50,12 @@ _TASK_KEYS: Final = frozenset(
         "target",
         "keep-result",
         "safe-rerun",
-        *_POLICY_KEYS,
+        *POLICY_KEYS,
     }
 )
 _DIRECT_TASK_KEYS: Final = _TASK_KEYS | {"join", *_CLAUSE_KEYS}
 _REVERSE_TASK_KEYS: Final = _TASK_KEYS | {"requires"}
-_TASK_DEFAULTS_KEYS: Final = frozenset({*_POLICY_KEYS, *_CLAUSE_KEYS, "safe-rerun", "requires"})
+_TASK_DEFAULTS_KEYS: Final = frozenset({*POLICY_KEYS, *_CLAUSE_KEYS, "safe-rerun", "requires"})
 _WORKFLOW_KEYS: Final = frozenset(
     {
         "name",
@@ -84,12 +72,6 @@ _WORKFLOW_KEYS: Final = frozenset(
     }
 )
 _WITH_ITEMS: Final = re.compile(r"\s*([\w\-]+)\s*in\s*(\[.+\]|({{(.*?)}})|<%.*?%>)")
-# The three forms of a transition target that Mistral's schema accepts.
-_TARGET_FORMS: Final = (
-    re.compile(r"^\S+$"),
-    re.compile(r"^\w+ \w+=(.*)$"),
-    re.compile(r"^\w+\(\w+=(.*)\)$"),
-)
 _UUID: Final = re.compile(
     r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 )
@@ -422,20 +404,6 @@ def _command(
     return parsed.command, parsed.params
 
 
-def report_dropped(
-    reader: Reader, node: Node, path: str, text: str, dropped: tuple[DroppedText, ...]
-) -> None:
-    """Warns about each piece of an inline string that Mistral silently ignores."""
-    for piece in dropped:
-        bare = piece.text.strip("()")
-        if not bare:
-            continue  # the parentheses of ``fail(msg=...)``
-        message, hint = explain_dropped(bare, glued_to(text, piece))
-        offset = piece.offset + piece.text.find(bare)
-        line, column = reader.source.locate_in_node(node, text, offset)
-        reader.report(line, column, path, "dropped-inline-param", message, hint, Severity.WARNING)
-
-
 def _task_input(reader: Reader, node: Node, path: str) -> dict[str, Data] | Expr:
     if node.is_str:
         text = str(node.scalar)
@@ -575,265 +543,6 @@ def _join(reader: Reader, name: str, node: Node, path: str) -> Literal["all"] | 
         "join: all waits for every inbound task; join: 2 starts the task once two have arrived",
     )
     return None
-
-
-# -- policies --------------------------------------------------------------------------------
-
-
-_NO_POLICIES: Final = Policies()
-_POLICY_KEY_SET: Final = frozenset(_POLICY_KEYS)
-
-
-def policies(reader: Reader, node: Node, path: str) -> Policies:
-    values: dict[str, object] = {}
-    for key, _k, value in node.unique_entries():
-        if key not in _POLICY_KEY_SET:
-            continue
-        key_path = join_path(path, key)
-        field_name = key.replace("-", "_")
-        if key == "retry":
-            values["retry"] = _retry(reader, value, key_path)
-        elif key in ("wait-before", "wait-after", "timeout", "concurrency"):
-            values[field_name] = reader.count_or_expression(value, key_path, f"'{key}'")
-        else:
-            values[field_name] = reader.bool_or_expression(value, key_path, f"'{key}'")
-    if not values:
-        return _NO_POLICIES  # frozen, so one instance serves every task without policies
-    return Policies(**values)  # type: ignore[arg-type]  # keys are Policies fields
-
-
-_RETRY_KEYS: Final = frozenset({"count", "delay", "break-on", "continue-on"})
-
-
-def _retry(reader: Reader, node: Node, path: str) -> RetrySpec | None:
-    if node.is_str and node.scalar:
-        return _retry_inline(reader, node, path)
-    if not node.is_map:
-        reader.error(
-            node,
-            path,
-            "wrong-type",
-            f"'retry' must be a mapping (count, delay, break-on, continue-on) or "
-            f"'count=N delay=N', not {node.describe()}",
-        )
-        return None
-    reader.check_keys(node, path, _RETRY_KEYS, "'retry'")
-    count = delay = None
-    break_on = continue_on = None
-    for key, _k, value in node.unique_entries():
-        key_path = join_path(path, key)
-        if key == "count":
-            count = reader.count_or_expression(value, key_path, "retry 'count'")
-        elif key == "delay":
-            delay = reader.count_or_expression(value, key_path, "retry 'delay'")
-        elif key == "break-on":
-            break_on = reader.expression(value, key_path, "'break-on'")
-        elif key == "continue-on":
-            continue_on = reader.expression(value, key_path, "'continue-on'")
-    for required in ("count", "delay"):
-        if node.get(required) is None:
-            reader.error(
-                node,
-                path,
-                "missing-attribute",
-                f"'retry' needs '{required}'",
-                "e.g. retry: {count: 3, delay: 10}",
-            )
-    if count is None or delay is None:
-        return None
-    return RetrySpec(count=count, delay=delay, break_on=break_on, continue_on=continue_on)
-
-
-def _retry_inline(reader: Reader, node: Node, path: str) -> RetrySpec | None:
-    text = str(node.scalar)
-    parsed = parse_inline(text)
-    params = parsed.params
-    # Mistral reads no parameters at all from a one-word string ("count=3"); say
-    # what is missing in terms of what the user wrote.
-    as_written = parse_inline(f"retry {text}")
-    written = params or as_written.params
-    problems = []
-    for required in ("count", "delay"):
-        if required not in written:
-            pieces = as_written.dropped
-            unread = next((p.text for p in pieces if p.text.startswith(f"{required}=")), "")
-            problems.append(
-                f"'{required}' ('{unread}' cannot be read)" if unread else f"'{required}'"
-            )
-    if not problems and not params:
-        problems.append("a space between its parameters")
-    unknown = sorted(set(written) - _RETRY_KEYS)
-    if problems or unknown:
-        message = (
-            f"retry '{text}' needs {' and '.join(problems)}"
-            if problems
-            else (f"retry '{text}' has unknown parameters: {', '.join(unknown)}")
-        )
-        hint = (
-            "count and delay are whole numbers of 0 or more, or expressions: "
-            "retry: count=3 delay=10"
-        )
-        reader.error(node, path, "bad-retry", message, hint)
-        return None
-
-    def number(key: str) -> int | Expr | None:
-        value = params[key]
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-        if isinstance(value, str) and is_whole_expression(value):
-            reader.check_expressions(node, path, value)
-            return Expr(value)
-        reader.error(
-            node,
-            path,
-            "bad-retry",
-            f"retry '{key}' must be a whole number >= 0 or an expression",
-            "write e.g. retry: count=3 delay=10",
-        )
-        return None
-
-    def expr(key: str) -> Expr | None:
-        value = params.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str) and is_whole_expression(value):
-            reader.check_expressions(node, path, value)
-            return Expr(value)
-        reader.error(node, path, "not-an-expression", f"retry '{key}' must be an expression")
-        return None
-
-    count, delay = number("count"), number("delay")
-    if count is None or delay is None:
-        return None
-    return RetrySpec(
-        count=count, delay=delay, break_on=expr("break-on"), continue_on=expr("continue-on")
-    )
-
-
-# -- on-* clauses ----------------------------------------------------------------------------
-
-
-def on_clause(reader: Reader, node: Node, path: str, kind: str) -> OnClause | None:
-    """The four forms: 'task', {task: <% cond %>}, a list of those, {publish, next}."""
-    if node.is_map and any(k.scalar in ("publish", "next") for k, _v in node.entries):
-        return _advanced_clause(reader, node, path, kind)
-    transitions = _transitions(reader, node, path, kind)
-    return OnClause(transitions=transitions) if transitions is not None else None
-
-
-def _advanced_clause(reader: Reader, node: Node, path: str, kind: str) -> OnClause | None:
-    reader.check_keys(node, path, ("publish", "next"), f"'{kind}'")
-    publish: PublishSpec | None = None
-    transitions: tuple[Transition, ...] = ()
-    publish_node = node.get("publish")
-    if publish_node is not None:
-        publish = _publish(reader, publish_node, join_path(path, "publish"))
-    next_node = node.get("next")
-    if next_node is not None:
-        transitions = _transitions(reader, next_node, join_path(path, "next"), kind) or ()
-    return OnClause(transitions=transitions, publish=publish)
-
-
-def _publish(reader: Reader, node: Node, path: str) -> PublishSpec | None:
-    if not reader.mapping(node, path, "'publish'"):
-        return None
-    reader.check_keys(node, path, ("branch", "global", "atomic"), "advanced 'publish'")
-    scopes: dict[str, dict[str, Data]] = {}
-    for scope in ("branch", "global", "atomic"):
-        scope_node = node.get(scope)
-        if scope_node is not None:
-            scopes[scope] = reader.named_data(scope_node, join_path(path, scope), f"'{scope}'")
-    if not scopes and not any(
-        k.scalar not in ("branch", "global", "atomic") for k, _ in node.entries
-    ):
-        reader.error(
-            node,
-            path,
-            "missing-attribute",
-            "advanced 'publish' needs 'branch', 'global' or 'atomic'",
-            "e.g. publish: {branch: {x: <% task().result %>}}",
-        )
-    return PublishSpec(
-        branch=scopes.get("branch", {}),
-        global_=scopes.get("global", {}),
-        atomic=scopes.get("atomic", {}),
-    )
-
-
-def _transitions(reader: Reader, node: Node, path: str, kind: str) -> tuple[Transition, ...] | None:
-    if node.is_seq:
-        if not node.items:
-            reader.error(node, path, "wrong-type", f"'{kind}' must not be an empty list")
-            return None
-        result = []
-        seen: list[tuple[str, str | None]] = []
-        for i, item in enumerate(node.items):
-            item_path = join_path(path, i)
-            transition = _transition(reader, item, item_path, kind)
-            if transition is None:
-                continue
-            key = (transition.target, transition.condition)
-            if key in seen and not transition.params:
-                reader.error(
-                    item,
-                    item_path,
-                    "duplicate",
-                    f"'{transition.target}' is listed twice",
-                    "remove one of them",
-                )
-                continue
-            seen.append(key)
-            result.append(transition)
-        return tuple(result)
-    transition = _transition(reader, node, path, kind)
-    return (transition,) if transition is not None else None
-
-
-def _transition(reader: Reader, node: Node, path: str, kind: str) -> Transition | None:
-    if node.is_str and node.scalar:
-        return _target(reader, node, str(node.scalar), path, None)
-    if node.is_map and len(node.entries) == 1:
-        key_node, value = node.entries[0]
-        condition = reader.expression(value, path, f"the condition of '{key_node.scalar}'")
-        return _target(reader, key_node, str(key_node.scalar), path, condition)
-    reader.error(
-        node,
-        path,
-        "bad-transition",
-        f"each entry of '{kind}' must be a task name or 'task: <% condition %>', "
-        f"not {node.describe()}",
-        "e.g. - next_task, or - next_task: <% $.ok %>",
-    )
-    return None
-
-
-def _target(
-    reader: Reader, node: Node, text: str, path: str, condition: Expr | None
-) -> Transition | None:
-    if not any(form.match(text) for form in _TARGET_FORMS):
-        reader.error(
-            node,
-            path,
-            "bad-transition",
-            f"'{text}' is not a task name",
-            'write a task name, or an engine command with a parameter: fail msg="..."',
-        )
-        return None
-    parsed = parse_inline(text)
-    if parsed.command is None:
-        reader.error(node, path, "bad-transition", f"'{text}' is not a task name")
-        return None
-    reader.check_expressions(node, path, text)
-    report_dropped(reader, node, path, text, parsed.dropped)
-    transition = Transition(
-        target=parsed.command,
-        condition=condition,
-        params=parsed.params,
-        line=node.line,
-        column=node.column,
-    )
-    reader.transitions.append((transition, path))
-    return transition
 
 
 # -- task-defaults ---------------------------------------------------------------------------
