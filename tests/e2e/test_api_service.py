@@ -88,3 +88,10 @@ def test_openapi_describes_the_new_resources(module_server: ServerProcess) -> No
         "/metrics",
     ):
         assert path in paths, path
+
+
+def test_control_characters_in_an_error_do_not_break_the_answer(v2: httpx.Client) -> None:
+    for path in ("/workflows", "/event_triggers", "/cron_triggers"):
+        response = v2.get(path, params={"fields": "\x00\x01"})
+        assert "\x00" in fault(response, 400)
+        assert response.headers["Server-Error-Message"].isprintable()

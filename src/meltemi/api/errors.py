@@ -32,11 +32,10 @@ def fault(status: int, message: str) -> JSONResponse:
         "debuginfo": None,
     }
     header = message.splitlines()[0] if message else ""
-    return JSONResponse(
-        body,
-        status_code=status,
-        headers={"Server-Error-Message": header.encode("ascii", "replace").decode()[:1000]},
-    )
+    # A header value may hold printable ASCII only (a NUL from a query string would
+    # make the server drop the connection instead of answering).
+    header = "".join(c if " " <= c <= "~" else "?" for c in header[:1000])
+    return JSONResponse(body, status_code=status, headers={"Server-Error-Message": header})
 
 
 def status_of(error: MeltemiError) -> int:

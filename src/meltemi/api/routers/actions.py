@@ -11,14 +11,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import check_scope, read_text
+from meltemi.api.body import TEXT_BODY, check_scope, read_text
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import timestamp
-from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.listing import list_parameters, list_query, page, select_fields
 from meltemi.api.models import Action, Actions, Validation
 from meltemi.lang import DefinitionError
 from meltemi.services.actions import FIELDS
 from meltemi.services.actions import Actions as ActionService
+from meltemi.services.errors import InvalidInput
 
 router = APIRouter(prefix="/v2/actions", tags=["actions"])
 
@@ -62,14 +63,32 @@ def _namespace(request: Request, path_namespace: str) -> str:
     return path_namespace or request.query_params.get("namespace", "")
 
 
-@router.get("", response_model=Actions, response_model_exclude_unset=True)
+@router.get(
+    "",
+    response_model=Actions,
+    response_model_exclude_unset=True,
+    openapi_extra=list_parameters(
+        [f for f in FILTERS if f != "is_system"],
+        enums={"scope": ("private", "public")},
+        flags=("is_system",),
+    ),
+)
 def list_actions(request: Request, services: ServicesDep) -> dict[str, Any]:
+    _check_scope_filter(request)
+    is_system = request.query_params.get("is_system")
+    if is_system is not None and is_system.lower() not in ("true", "false", "1", "0"):
+        raise InvalidInput(f"is_system must be true or false, not '{is_system}'")
     query = list_query(request, FILTERS, default_sort=("name",), known_fields=FIELDS)
     rows = _actions(services).list(query, services.settings.max_limit)
     return page(request, "actions", rows, query, render)
 
 
-@router.post("/validate", response_model=Validation, response_model_exclude_none=True)
+@router.post(
+    "/validate",
+    response_model=Validation,
+    response_model_exclude_none=True,
+    openapi_extra=TEXT_BODY,
+)
 async def validate_actions(request: Request, services: ServicesDep) -> dict[str, Any]:
     try:
         text = await read_text(request, services.settings.max_body_bytes)
@@ -103,7 +122,13 @@ def get_action(
     return select_fields(render(found), tuple(f for f in (fields or "").split(",") if f))
 
 
-@router.post("", status_code=201, response_model=Actions, response_model_exclude_unset=True)
+@router.post(
+    "",
+    status_code=201,
+    response_model=Actions,
+    response_model_exclude_unset=True,
+    openapi_extra=TEXT_BODY,
+)
 async def create_actions(
     request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
 ) -> dict[str, Any]:
@@ -112,7 +137,7 @@ async def create_actions(
     return {"actions": [render(a) for a in created]}
 
 
-@router.put("", response_model=Actions, response_model_exclude_unset=True)
+@router.put("", response_model=Actions, response_model_exclude_unset=True, openapi_extra=TEXT_BODY)
 async def update_actions(
     request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
 ) -> dict[str, Any]:
@@ -123,7 +148,12 @@ async def update_actions(
     return {"actions": [render(a) for a in updated]}
 
 
-@router.put("/{identifier}", response_model=Actions, response_model_exclude_unset=True)
+@router.put(
+    "/{identifier}",
+    response_model=Actions,
+    response_model_exclude_unset=True,
+    openapi_extra=TEXT_BODY,
+)
 async def update_action(
     identifier: str,
     request: Request,
@@ -148,3 +178,9 @@ def delete_action(
 ) -> Response:
     _actions(services).delete(identifier, _namespace(request, namespace))
     return Response(status_code=204)
+
+
+def _check_scope_filter(request: Request) -> None:
+    scope = request.query_params.get("scope")
+    if scope is not None and scope not in ("private", "public"):
+        raise InvalidInput(f"the scope filter is 'private' or 'public', not '{scope}'")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from meltemi.api.body import check_scope, read_json
+from meltemi.api.body import check_scope, json_body, read_model
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
-from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.listing import list_parameters, list_query, page, select_fields
+from meltemi.api.models import Body, JsonObject
 from meltemi.services.cron import CronTriggers
 from meltemi.services.errors import InvalidInput
 
@@ -33,7 +34,26 @@ FIELDS = (
     "updated_at",
 )
 FILTERS = FIELDS
-_KNOWN_BODY = frozenset(FIELDS) | {"workflow_namespace"}
+
+
+class CronTriggerBody(Body):
+    """POST /v2/cron_triggers: Mistral's CronTrigger fields (and the namespace)."""
+
+    id: str | None = None
+    name: str | None = None
+    workflow_name: str | None = None
+    workflow_id: str | None = None
+    workflow_namespace: str | None = None
+    workflow_input: JsonObject = None
+    workflow_params: JsonObject = None
+    project_id: str | None = None
+    scope: Literal["private", "public"] | None = None
+    pattern: str | None = None
+    remaining_executions: int | None = None
+    first_execution_time: str | None = None
+    next_execution_time: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
 
 
 class CronTrigger(BaseModel):
@@ -87,8 +107,16 @@ def _text(body: dict[str, Any], key: str) -> str | None:
     return value
 
 
-@router.get("", response_model=CronTriggerList, response_model_exclude_unset=True)
+@router.get(
+    "",
+    response_model=CronTriggerList,
+    response_model_exclude_unset=True,
+    openapi_extra=list_parameters(FILTERS, enums={"scope": ("private", "public")}),
+)
 def list_cron_triggers(request: Request, services: ServicesDep) -> dict[str, Any]:
+    scope = request.query_params.get("scope")
+    if scope is not None and scope not in ("private", "public"):
+        raise InvalidInput(f"the scope filter is 'private' or 'public', not '{scope}'")
     query = list_query(request, FILTERS, known_fields=FIELDS)
     rows = CronTriggers(services.runtime).list(query, services.settings.max_limit)
     return page(request, "cron_triggers", rows, query, render)
@@ -100,15 +128,15 @@ def get_cron_trigger(identifier: str, services: ServicesDep, fields: str | None 
     return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
 
 
-@router.post("", status_code=201, response_model=CronTrigger, response_model_exclude_unset=True)
+@router.post(
+    "",
+    status_code=201,
+    response_model=CronTrigger,
+    response_model_exclude_unset=True,
+    openapi_extra=json_body(CronTriggerBody),
+)
 async def create_cron_trigger(request: Request, services: ServicesDep) -> Any:
-    body = await read_json(request, services.settings.max_body_bytes)
-    unknown = sorted(set(body) - _KNOWN_BODY)
-    if unknown:
-        raise InvalidInput(
-            f"Unknown attribute for CronTrigger: {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(_KNOWN_BODY))}"
-        )
+    body = await read_model(request, CronTriggerBody, services.settings.max_body_bytes)
     count = body.get("remaining_executions")
     if isinstance(count, str) and count.strip().isdigit():
         count = int(count)

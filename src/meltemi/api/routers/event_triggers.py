@@ -6,15 +6,16 @@ listener for notifications comes later, see services/event_triggers.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from meltemi.api.body import check_scope, read_json
+from meltemi.api.body import check_scope, json_body, read_model
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
-from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.listing import list_parameters, list_query, page, select_fields
+from meltemi.api.models import Body, JsonObject
 from meltemi.services.errors import InvalidInput
 from meltemi.services.event_triggers import FIXED, EventTriggers
 
@@ -35,6 +36,23 @@ FIELDS = (
     "updated_at",
 )
 FILTERS = FIELDS
+
+
+class EventTriggerBody(Body):
+    """POST and PUT /v2/event_triggers: Mistral's EventTrigger fields."""
+
+    id: str | None = None
+    name: str | None = None
+    workflow_id: str | None = None
+    workflow_input: JsonObject = None
+    workflow_params: JsonObject = None
+    exchange: str | None = None
+    topic: str | None = None
+    event: str | None = None
+    scope: Literal["private", "public"] | None = None
+    project_id: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
 
 
 class EventTrigger(BaseModel):
@@ -84,20 +102,20 @@ def _text(body: dict[str, Any], key: str) -> str:
     return value
 
 
-def _check_known(body: dict[str, Any]) -> None:
-    unknown = sorted(set(body) - set(FIELDS))
-    if unknown:
-        raise InvalidInput(
-            f"Unknown attribute for EventTrigger: {', '.join(unknown)}; known: {', '.join(FIELDS)}"
-        )
-
-
 def _triggers(services: ServicesDep) -> EventTriggers:
     return EventTriggers(services.definitions)
 
 
-@router.get("", response_model=EventTriggerList, response_model_exclude_unset=True)
+@router.get(
+    "",
+    response_model=EventTriggerList,
+    response_model_exclude_unset=True,
+    openapi_extra=list_parameters(FILTERS, enums={"scope": ("private", "public")}),
+)
 def list_event_triggers(request: Request, services: ServicesDep) -> dict[str, Any]:
+    scope = request.query_params.get("scope")
+    if scope is not None and scope not in ("private", "public"):
+        raise InvalidInput(f"the scope filter is 'private' or 'public', not '{scope}'")
     query = list_query(request, FILTERS, known_fields=FIELDS)
     rows = _triggers(services).list(query, services.settings.max_limit)
     return page(request, "event_triggers", rows, query, render)
@@ -109,10 +127,15 @@ def get_event_trigger(trigger_id: str, services: ServicesDep, fields: str | None
     return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
 
 
-@router.post("", status_code=201, response_model=EventTrigger, response_model_exclude_unset=True)
+@router.post(
+    "",
+    status_code=201,
+    response_model=EventTrigger,
+    response_model_exclude_unset=True,
+    openapi_extra=json_body(EventTriggerBody),
+)
 async def create_event_trigger(request: Request, services: ServicesDep) -> Any:
-    body = await read_json(request, services.settings.max_body_bytes)
-    _check_known(body)
+    body = await read_model(request, EventTriggerBody, services.settings.max_body_bytes)
     created = _triggers(services).create(
         name=_text(body, "name"),
         workflow_id=_text(body, "workflow_id"),
@@ -126,10 +149,14 @@ async def create_event_trigger(request: Request, services: ServicesDep) -> Any:
     return render(created)
 
 
-@router.put("/{trigger_id}", response_model=EventTrigger, response_model_exclude_unset=True)
+@router.put(
+    "/{trigger_id}",
+    response_model=EventTrigger,
+    response_model_exclude_unset=True,
+    openapi_extra=json_body(EventTriggerBody),
+)
 async def update_event_trigger(trigger_id: str, request: Request, services: ServicesDep) -> Any:
-    body = await read_json(request, services.settings.max_body_bytes)
-    _check_known(body)
+    body = await read_model(request, EventTriggerBody, services.settings.max_body_bytes)
     triggers = _triggers(services)
     current = triggers.get(trigger_id)
     fixed = [k for k in (*FIXED, "workflow_id") if body.get(k) and body[k] != current[k]]

@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import check_scope, read_text
+from meltemi.api.body import TEXT_BODY, check_scope, read_text
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import timestamp
-from meltemi.api.listing import list_query, page, select_fields
+from meltemi.api.listing import list_parameters, list_query, page, select_fields
 from meltemi.api.models import Validation, Workbook, Workbooks
 from meltemi.lang import DefinitionError
+from meltemi.services.errors import InvalidInput
 from meltemi.services.workbooks import Workbooks as WorkbookService
 
 router = APIRouter(prefix="/v2/workbooks", tags=["workbooks"])
@@ -58,8 +59,14 @@ def _workbooks(services: ServicesDep) -> WorkbookService:
     return WorkbookService(services.definitions)
 
 
-@router.get("", response_model=Workbooks, response_model_exclude_unset=True)
+@router.get(
+    "",
+    response_model=Workbooks,
+    response_model_exclude_unset=True,
+    openapi_extra=list_parameters(FILTERS, enums={"scope": ("private", "public")}),
+)
 def list_workbooks(request: Request, services: ServicesDep) -> dict[str, Any]:
+    _check_scope_filter(request)
     query = list_query(request, FILTERS, known_fields=FIELDS)
     rows = _workbooks(services).list(query, services.settings.max_limit)
     return page(request, "workbooks", rows, query, render)
@@ -73,7 +80,13 @@ def get_workbook(
     return select_fields(found, tuple(f for f in (fields or "").split(",") if f))
 
 
-@router.post("", status_code=201, response_model=Workbook, response_model_exclude_unset=True)
+@router.post(
+    "",
+    status_code=201,
+    response_model=Workbook,
+    response_model_exclude_unset=True,
+    openapi_extra=TEXT_BODY,
+)
 async def create_workbook(
     request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
 ) -> dict[str, Any]:
@@ -82,7 +95,7 @@ async def create_workbook(
     return render(created)
 
 
-@router.put("", response_model=Workbook, response_model_exclude_unset=True)
+@router.put("", response_model=Workbook, response_model_exclude_unset=True, openapi_extra=TEXT_BODY)
 async def update_workbook(
     request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
 ) -> dict[str, Any]:
@@ -99,7 +112,12 @@ def delete_workbook(name: str, services: ServicesDep, namespace: str = "") -> Re
     return Response(status_code=204)
 
 
-@router.post("/validate", response_model=Validation, response_model_exclude_none=True)
+@router.post(
+    "/validate",
+    response_model=Validation,
+    response_model_exclude_none=True,
+    openapi_extra=TEXT_BODY,
+)
 async def validate_workbook(request: Request, services: ServicesDep) -> dict[str, Any]:
     try:
         text = await read_text(request, services.settings.max_body_bytes)
@@ -107,3 +125,9 @@ async def validate_workbook(request: Request, services: ServicesDep) -> dict[str
         return {"valid": False, "error": str(e)}
     error = _workbooks(services).validate(text)
     return {"valid": False, "error": error} if error else {"valid": True}
+
+
+def _check_scope_filter(request: Request) -> None:
+    scope = request.query_params.get("scope")
+    if scope is not None and scope not in ("private", "public"):
+        raise InvalidInput(f"the scope filter is 'private' or 'public', not '{scope}'")
