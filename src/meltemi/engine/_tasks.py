@@ -192,19 +192,7 @@ def _start_run(
         name = _name(step, task, spec.workflow or "", scope)
         if not name:
             raise TaskFailure(f"the workflow name of task '{task.name}' evaluated to nothing")
-        step.put_run(
-            Run(
-                id=run_id,
-                kind=RunKind.WORKFLOW,
-                task_execution_id=task.id,
-                workflow_execution_id=wf.id,
-                name=name,
-                input=action_input,
-                index=index,
-                attempt=task.retry_no,
-                created_at=step.now,
-            )
-        )
+        _put_run(step, task, run_id, RunKind.WORKFLOW, name, action_input, index)
         step.emit(
             StartWorkflow(
                 run_id=run_id,
@@ -237,21 +225,17 @@ def _start_run(
         safe_rerun = _policies.flag(step, task, step.spec.safe_rerun(spec), scope)
     except _policies.PolicyValueError as e:
         raise TaskFailure(str(e)) from e
-    step.put_run(
-        Run(
-            id=run_id,
-            kind=RunKind.ACTION,
-            task_execution_id=task.id,
-            workflow_execution_id=wf.id,
-            name=name,
-            input=action_input,
-            index=index,
-            attempt=task.retry_no,
-            safe_rerun=safe_rerun,
-            timeout=timeout or None,
-            target=target,
-            created_at=step.now,
-        )
+    _put_run(
+        step,
+        task,
+        run_id,
+        RunKind.ACTION,
+        name,
+        action_input,
+        index,
+        safe_rerun=safe_rerun,
+        timeout=timeout or None,
+        target=target,
     )
     step.emit(
         RunAction(
@@ -267,6 +251,32 @@ def _start_run(
             target=target,
             timeout=timeout or None,
             safe_rerun=safe_rerun,
+        )
+    )
+
+
+def _put_run(
+    step: Step,
+    task: TaskExecution,
+    run_id: str,
+    kind: RunKind,
+    name: str,
+    action_input: dict[str, JsonValue],
+    index: int,
+    **extra: object,
+) -> None:
+    step.put_run(
+        Run(
+            id=run_id,
+            kind=kind,
+            task_execution_id=task.id,
+            workflow_execution_id=step.wf.id,
+            name=name,
+            input=action_input,
+            index=index,
+            attempt=task.retry_no,
+            created_at=step.now,
+            **extra,  # type: ignore[arg-type]  # the action-only fields of Run
         )
     )
 

@@ -209,22 +209,24 @@ def _notify_parent(step: Step) -> None:
     )
 
 
+def _evaluate_output(step: Step, spec: Mapping[str, JsonValue]) -> JsonValue:
+    """An output clause evaluated against the final context (raises EvaluationError)."""
+    final = dataflow.final_context(step.state)
+    if not spec:
+        return dict(final.values)
+    return dataflow.evaluate(
+        step.state, dict(spec), dataflow.workflow_scope(step.state, final.values), None
+    )
+
+
 def succeed(step: Step, message: str | None) -> None:
     if step.wf.is_completed:
         return
-    final = dataflow.final_context(step.state)
-    output: JsonValue = dict(final.values)
-    if step.spec.output:
-        try:
-            output = dataflow.evaluate(
-                step.state,
-                dict(step.spec.output),
-                dataflow.workflow_scope(step.state, final.values),
-                None,
-            )
-        except EvaluationError as e:
-            fail(step, f"Failed to evaluate the workflow output: {e}")
-            return
+    try:
+        output = _evaluate_output(step, step.spec.output)
+    except EvaluationError as e:
+        fail(step, f"Failed to evaluate the workflow output: {e}")
+        return
     step.set_workflow(step.wf.evolve(state=State.SUCCESS, state_info=message, output=output))
     _notify_parent(step)
 
@@ -234,14 +236,8 @@ def fail(step: Step, message: str) -> None:
         return
     output: dict[str, JsonValue] = {"result": message}
     if step.spec.output_on_error:
-        final = dataflow.final_context(step.state)
         try:
-            extra = dataflow.evaluate(
-                step.state,
-                dict(step.spec.output_on_error),
-                dataflow.workflow_scope(step.state, final.values),
-                None,
-            )
+            extra = _evaluate_output(step, step.spec.output_on_error)
             if isinstance(extra, dict):
                 output.update(extra)
         except EvaluationError as e:
@@ -286,6 +282,11 @@ def _active_children(step: Step) -> list[str]:
     return children
 
 
+def _with_env(wf: WorkflowExecution, env: Mapping[str, JsonValue] | None) -> WorkflowExecution:
+    """The execution with ``env`` merged into its params' env."""
+    return wf.evolve(params={**wf.params, "env": {**wf.env, **env}}) if env else wf
+
+
 def pause(step: Step, message: str | None) -> None:
     if step.wf.state is not State.RUNNING:
         return
@@ -299,8 +300,7 @@ def resume(step: Step, env: Mapping[str, JsonValue] | None) -> None:
     wf = step.wf
     if wf.state not in (State.PAUSED, State.IDLE):
         return
-    if env:
-        wf = wf.evolve(params={**wf.params, "env": {**wf.env, **env}})
+    wf = _with_env(wf, env)
     for child in _active_children(step):
         step.emit(ResumeWorkflow(workflow_execution_id=child, env=env))
     step.set_workflow(wf.evolve(state=State.RUNNING, state_info=None))
@@ -356,9 +356,7 @@ def rerun(step: Step, task_id: str, reset: bool, env: Mapping[str, JsonValue] | 
         )
     if step.wf.state is State.PAUSED:
         return
-    wf = step.wf
-    if env:
-        wf = wf.evolve(params={**wf.params, "env": {**wf.env, **env}})
+    wf = _with_env(step.wf, env)
     step.set_workflow(wf.evolve(state=State.RUNNING, state_info=None, output=None))
     _notify_parent(step)
     _reopen_failed_joins(step, task)

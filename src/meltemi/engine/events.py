@@ -7,20 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from meltemi.actions.base import Outcome
 from meltemi.engine.states import State
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActionResult:
-    """What an action gave back: data, or an error, or a cancellation."""
-
-    data: Any = None
-    error: Any = None
-    cancelled: bool = False
-
-    @property
-    def is_error(self) -> bool:
-        return self.error is not None or self.cancelled
+# What a run gave back (data, or an error, or a cancellation): the action contract's
+# own outcome, so results pass from the executor to the engine unchanged.
+ActionResult = Outcome
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

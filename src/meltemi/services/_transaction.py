@@ -232,14 +232,7 @@ class Transaction:
                 self.local.append(
                     (
                         command.workflow_execution_id,
-                        RunCompleted(
-                            run_id=command.run_id,
-                            result=ActionResult(
-                                data=outcome.data,
-                                error=outcome.error,
-                                cancelled=outcome.cancelled,
-                            ),
-                        ),
+                        RunCompleted(run_id=command.run_id, result=outcome),
                     )
                 )
                 return

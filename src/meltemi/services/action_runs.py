@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from meltemi.actions import ActionError, Outcome
-from meltemi.engine import ActionResult, RunCompleted, RunKind, RunStateChanged, State
+from meltemi.engine import RunCompleted, RunKind, RunStateChanged, State
 from meltemi.executor import ActionRequest
 from meltemi.persistence.executions import RUNS
 from meltemi.services._transaction import Transaction
@@ -159,8 +159,7 @@ class ActionRuns:
         if wf_id is None:
             self.store_outcome(run_id, outcome)
             return
-        result = ActionResult(data=outcome.data, error=outcome.error, cancelled=outcome.cancelled)
-        self._send(wf_id, RunCompleted(run_id=run_id, result=result))
+        self._send(wf_id, RunCompleted(run_id=run_id, result=outcome))
 
     def _send(self, wf_id: str, event: RunCompleted | RunStateChanged) -> None:
         def apply(tx: Transaction) -> None:

@@ -284,12 +284,7 @@ class Runtime:
             runs = ActionRuns(self)
             self.enqueue(lambda tx: runs.store_in(tx, request.run_id, outcome))
             return
-        event = RunCompleted(
-            run_id=request.run_id,
-            result=ActionResult(
-                data=outcome.data, error=outcome.error, cancelled=outcome.cancelled
-            ),
-        )
+        event = RunCompleted(run_id=request.run_id, result=outcome)
         self._queue.put(_Work(wf_id=request.workflow_execution_id, event=event))
 
     def _timer_due(self, entry: TimerEntry) -> None:
