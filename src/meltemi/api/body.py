@@ -6,9 +6,9 @@ FastAPI cannot see them).
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from meltemi.services.errors import InvalidInput, ServiceError
@@ -83,6 +83,31 @@ async def read_model(request: Request, model: type[M], limit: int) -> dict[str, 
     except ValidationError as e:
         raise InvalidInput(describe(e, model.__name__)) from e
     return body
+
+
+def _limit(request: Request) -> int:
+    limit: int = request.app.state.services.settings.max_body_bytes
+    return limit
+
+
+async def _text(request: Request) -> str:
+    return await read_text(request, _limit(request))
+
+
+#: A definition body, read before the endpoint runs. Endpoints that take their body
+#: this way can be plain functions, which FastAPI runs in its thread pool: the services
+#: block (a database transaction, a wait for the engine), and must not block the event
+#: loop that serves every other request.
+TextBody = Annotated[str, Depends(_text)]
+
+
+def model_body(model: type[BaseModel]) -> Any:
+    """A dependency giving the JSON body checked against ``model`` (see TextBody)."""
+
+    async def read(request: Request) -> dict[str, Any]:
+        return await read_model(request, model, _limit(request))
+
+    return Depends(read)
 
 
 def describe(error: ValidationError, what: str) -> str:

@@ -13,9 +13,20 @@ def timestamp(value: datetime | None) -> str | None:
     """UTC, second precision, ``YYYY-MM-DD HH:MM:SS`` (what python-mistralclient parses)."""
     if value is None:
         return None
-    if value.tzinfo is not None:
+    if value.tzinfo is not None and value.utcoffset():
         value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+    # A list page writes hundreds of these: %-formatting is the fastest way here.
+    return "%04d-%02d-%02d %02d:%02d:%02d" % (  # noqa: UP031
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+    )
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 def json_text(value: Any) -> str | None:
@@ -26,7 +37,7 @@ def json_text(value: Any) -> str | None:
     """
     if value is None:
         return None
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return _ENCODER.encode(value)
 
 
 def json_field(value: Any, name: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -106,10 +107,15 @@ class Queries:
         self.db = db
 
     def executions(
-        self, query: ListQuery, *, where: list[Any] | None = None, max_limit: int = 1000
+        self,
+        query: ListQuery,
+        *,
+        where: list[Any] | None = None,
+        max_limit: int = 1000,
+        only: Iterable[str] | None = None,
     ) -> list[dict[str, Any]]:
         with self.db.read() as conn:
-            return EXECUTIONS.fetch(conn, query, where=where or [], max_limit=max_limit)
+            return EXECUTIONS.fetch(conn, query, where=where or [], max_limit=max_limit, only=only)
 
     def execution(self, execution_id: str) -> dict[str, Any]:
         rows = self.executions(ListQuery(limit=1), where=[WF.c.id == execution_id])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import json_body, read_model
+from meltemi.api.body import json_body, model_body
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_or_text, json_text, timestamp
 from meltemi.api.listing import flag, list_parameters, list_query, page, select_fields
@@ -17,6 +17,7 @@ from meltemi.services.errors import InvalidInput, NotAllowed
 from meltemi.services.queries import Queries
 
 router = APIRouter(prefix="/v2/action_executions", tags=["action_executions"])
+ActionExecutionBodyDep = Annotated[dict[str, Any], model_body(ActionExecutionBody)]
 
 FIELDS = (
     "id",
@@ -131,8 +132,7 @@ def _timeout(params: dict[str, Any]) -> float | None:
     response_model_exclude_unset=True,
     openapi_extra=json_body(ActionExecutionBody),
 )
-async def run_action(request: Request, services: ServicesDep) -> Any:
-    body = await read_model(request, ActionExecutionBody, services.settings.max_body_bytes)
+def run_action(body: ActionExecutionBodyDep, services: ServicesDep) -> Any:
     name = body.get("name")
     if not name:
         raise InvalidInput("'name' of the action to run is required")
@@ -161,8 +161,9 @@ async def run_action(request: Request, services: ServicesDep) -> Any:
     response_model_exclude_unset=True,
     openapi_extra=json_body(ActionExecutionBody),
 )
-async def update_action_execution(run_id: str, request: Request, services: ServicesDep) -> Any:
-    body = await read_model(request, ActionExecutionBody, services.settings.max_body_bytes)
+def update_action_execution(
+    run_id: str, body: ActionExecutionBodyDep, services: ServicesDep
+) -> Any:
     state = body.get("state")
     try:
         target = State(str(state))

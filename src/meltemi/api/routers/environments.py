@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from meltemi.api.body import check_scope, json_body, read_model
+from meltemi.api.body import check_scope, json_body, model_body
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
 from meltemi.api.listing import list_parameters, list_query, page, select_fields
@@ -15,6 +15,7 @@ from meltemi.api.models import EnvironmentBody
 from meltemi.services.errors import InvalidInput
 
 router = APIRouter(prefix="/v2/environments", tags=["environments"])
+EnvironmentBodyDep = Annotated[dict[str, Any], model_body(EnvironmentBody)]
 
 FIELDS = (
     "id",
@@ -87,8 +88,7 @@ def get_environment(name: str, services: ServicesDep, fields: str | None = None)
     response_model_exclude_unset=True,
     openapi_extra=json_body(EnvironmentBody),
 )
-async def create_environment(request: Request, services: ServicesDep) -> Any:
-    body = await read_model(request, EnvironmentBody, services.settings.max_body_bytes)
+def create_environment(body: EnvironmentBodyDep, services: ServicesDep) -> Any:
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise InvalidInput("an environment needs a 'name' (text)")
@@ -108,8 +108,7 @@ async def create_environment(request: Request, services: ServicesDep) -> Any:
     response_model_exclude_unset=True,
     openapi_extra=json_body(EnvironmentBody),
 )
-async def update_environment(request: Request, services: ServicesDep) -> Any:
-    body = await read_model(request, EnvironmentBody, services.settings.max_body_bytes)
+def update_environment(body: EnvironmentBodyDep, services: ServicesDep) -> Any:
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise InvalidInput("the environment to update is named by 'name' in the body")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import json_body, read_model
+from meltemi.api.body import json_body, model_body
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
 from meltemi.api.listing import flag, list_parameters, list_query, page, select_fields
@@ -20,11 +20,12 @@ from meltemi.api.routers.tasks import (
 )
 from meltemi.engine import State
 from meltemi.lang import WorkflowSpec
-from meltemi.persistence.executions import TASKS, WF
+from meltemi.persistence.executions import TASKS, WF, workflow_row
 from meltemi.services.errors import InvalidInput
 from meltemi.services.queries import Queries
 
 router = APIRouter(prefix="/v2/executions", tags=["executions"])
+ExecutionBodyDep = Annotated[dict[str, Any], model_body(ExecutionBody)]
 
 FIELDS = (
     "id",
@@ -66,6 +67,7 @@ FILTERS = (
     "source_execution_id",
 )
 _INTERNAL_CONTEXT = ("__execution", "openstack")
+DEFAULT_PROJECT = "<default-project>"
 _STATES = {str(s) for s in State if s not in (State.SKIPPED, State.WAITING, State.DELAYED)}
 
 
@@ -73,6 +75,10 @@ def published_global(row: dict[str, Any], spec: WorkflowSpec) -> dict[str, Any]:
     """What tasks published globally: the execution's context without its ``vars``."""
     context = row.get("context") or {}
     return {k: v for k, v in context.items() if k not in _INTERNAL_CONTEXT and k not in spec.vars}
+
+
+#: What a list shows of each execution (never its context; its output if asked).
+LISTED = tuple(f for f in FIELDS if f not in ("output", "published_global"))
 
 
 def render(row: dict[str, Any], *, output: bool = True) -> dict[str, Any]:
@@ -128,7 +134,11 @@ def list_executions(request: Request, services: ServicesDep) -> dict[str, Any]:
     query = list_query(request, FILTERS, known_fields=FIELDS)
     with_output = flag(request, "include_output")
     flag(request, "all_projects")  # one project here: checked, and nothing to widen
-    rows = _queries(services).executions(query, max_limit=services.settings.max_limit)
+    rows = _queries(services).executions(
+        query,
+        max_limit=services.settings.max_limit,
+        only=(*LISTED, "output") if with_output else LISTED,
+    )
     return page(request, "executions", rows, query, lambda r: render(r, output=with_output))
 
 
@@ -148,8 +158,7 @@ def get_execution(execution_id: str, services: ServicesDep, fields: str | None =
     response_model_exclude_unset=True,
     openapi_extra=json_body(ExecutionBody),
 )
-async def create_execution(request: Request, services: ServicesDep) -> Any:
-    body = await read_model(request, ExecutionBody, services.settings.max_body_bytes)
+def create_execution(body: ExecutionBodyDep, services: ServicesDep) -> Any:
     workflow = body.get("workflow_id") or body.get("workflow_name")
     source = body.get("source_execution_id")
     if not workflow and not source:
@@ -169,7 +178,9 @@ async def create_execution(request: Request, services: ServicesDep) -> Any:
         execution_id=body.get("id"),
         source_execution_id=source,
     )
-    return render(_queries(services).execution(execution.id))
+    # The execution as started (no second read): RUNNING, or already finished when its
+    # tasks ran in line.
+    return render({"project_id": DEFAULT_PROJECT, **workflow_row(execution)})
 
 
 @router.put(
@@ -178,8 +189,7 @@ async def create_execution(request: Request, services: ServicesDep) -> Any:
     response_model_exclude_unset=True,
     openapi_extra=json_body(ExecutionBody),
 )
-async def update_execution(execution_id: str, request: Request, services: ServicesDep) -> Any:
-    body = await read_model(request, ExecutionBody, services.settings.max_body_bytes)
+def update_execution(execution_id: str, body: ExecutionBodyDep, services: ServicesDep) -> Any:
     state = body.get("state")
     description = body.get("description")
     params = json_object(body.get("params"), "params")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 
-from meltemi.api.body import json_body, read_model
+from meltemi.api.body import json_body, model_body
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
 from meltemi.api.listing import list_parameters, list_query, page, select_fields
@@ -177,8 +177,9 @@ def get_task(task_id: str, services: ServicesDep, fields: str | None = None) -> 
     response_model_exclude_unset=True,
     openapi_extra=json_body(TaskBody),
 )
-async def update_task(task_id: str, request: Request, services: ServicesDep) -> Any:
-    body = await read_model(request, TaskBody, services.settings.max_body_bytes)
+def update_task(
+    task_id: str, body: Annotated[dict[str, Any], model_body(TaskBody)], services: ServicesDep
+) -> Any:
     state = body.get("state")
     task = _queries(services).task(task_id)
     if state == "RUNNING":

@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import TEXT_BODY, check_scope, read_text
+from meltemi.api.body import TEXT_BODY, TextBody, check_scope
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_text, timestamp
 from meltemi.api.listing import list_parameters, list_query, page, select_fields
 from meltemi.api.models import Validation, Workflow, Workflows
-from meltemi.lang import DefinitionError, DocumentKind
+from meltemi.lang import DocumentKind
 from meltemi.services.definitions import WorkflowDefinition
 
 router = APIRouter(prefix="/v2/workflows", tags=["workflows"])
@@ -102,10 +102,9 @@ def get_workflow(
     response_model_exclude_unset=True,
     openapi_extra=TEXT_BODY,
 )
-async def create_workflows(
-    request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
+def create_workflows(
+    text: TextBody, services: ServicesDep, namespace: str = "", scope: str | None = None
 ) -> dict[str, Any]:
-    text = await read_text(request, services.settings.max_body_bytes)
     created = services.definitions.create_workflows(
         text, namespace=namespace, scope=check_scope(scope)
     )
@@ -115,10 +114,9 @@ async def create_workflows(
 @router.put(
     "", response_model=Workflows, response_model_exclude_unset=True, openapi_extra=TEXT_BODY
 )
-async def update_workflows(
-    request: Request, services: ServicesDep, namespace: str = "", scope: str | None = None
+def update_workflows(
+    text: TextBody, services: ServicesDep, namespace: str = "", scope: str | None = None
 ) -> dict[str, Any]:
-    text = await read_text(request, services.settings.max_body_bytes)
     updated = services.definitions.update_workflows(
         text, namespace=namespace, scope=check_scope(scope)
     )
@@ -131,14 +129,13 @@ async def update_workflows(
     response_model_exclude_unset=True,
     openapi_extra=TEXT_BODY,
 )
-async def update_workflow(
+def update_workflow(
     identifier: str,
-    request: Request,
+    text: TextBody,
     services: ServicesDep,
     namespace: str = "",
     scope: str | None = None,
 ) -> dict[str, Any]:
-    text = await read_text(request, services.settings.max_body_bytes)
     (updated,) = services.definitions.update_workflows(
         text, namespace=namespace, scope=check_scope(scope), identifier=identifier
     )
@@ -163,10 +160,6 @@ def delete_workflow(
     response_model_exclude_none=True,
     openapi_extra=TEXT_BODY,
 )
-async def validate_workflows(request: Request, services: ServicesDep) -> dict[str, Any]:
-    try:
-        text = await read_text(request, services.settings.max_body_bytes)
-    except DefinitionError as e:
-        return {"valid": False, "error": str(e)}
+def validate_workflows(text: TextBody, services: ServicesDep) -> dict[str, Any]:
     error = services.definitions.validate(text, DocumentKind.WORKFLOWS)
     return {"valid": error is None, "error": error} if error else {"valid": True}
