@@ -8,7 +8,13 @@ picked up on the next start.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import uvicorn
@@ -32,9 +38,50 @@ class ServerSettings:
     log_level: str = "info"
 
 
+def callback_base(settings: ServerSettings) -> str:
+    """The URL async actions (std.mistral_http) are told to send their results to:
+    ``MELTEMI_CALLBACK_BASE``, or this server's own address."""
+    configured = os.environ.get("MELTEMI_CALLBACK_BASE")
+    if configured:
+        return configured.rstrip("/")
+    host = settings.host
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104  # listening everywhere: name this host
+        host = socket.gethostname()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, without re-raising SIGTERM/SIGINT once it has stopped.
+
+    uvicorn raises the captured signal again after its own shutdown, which would end
+    the process before the runtime lets in-flight actions finish. A second signal
+    during that grace time still ends the process at once (the default handlers are
+    back by then).
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
 def serve(settings: ServerSettings) -> None:
     url = settings.db_url or default_url()
-    runtime = Runtime(Database(url, durability=settings.durability), workers=settings.workers)
+    runtime = Runtime(
+        Database(url, durability=settings.durability),
+        workers=settings.workers,
+        callback_base=callback_base(settings),
+    )
     runtime.start()
     cron = CronScheduler(runtime)
     cron.start()
@@ -48,7 +95,7 @@ def serve(settings: ServerSettings) -> None:
         timeout_graceful_shutdown=int(settings.grace),
         lifespan="off",
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     log.info(
         "server.started",
         extra={"url": f"http://{settings.host}:{settings.port}", "db": runtime.db.safe_url},

@@ -156,11 +156,6 @@ waits_after:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="persistence derives a task's result on load only for completed tasks, so a "
-    "task DELAYED by wait-after publishes task().result = null once its state is reloaded",
-)
 def test_wait_after_keeps_the_result_across_a_restart(server_factory: ServerFactory) -> None:
     server = server_factory()
     with httpx.Client(base_url=server.base_url, timeout=30) as api:
@@ -187,11 +182,6 @@ def test_wait_after_keeps_the_result_across_a_restart(server_factory: ServerFact
     assert execution["output"] == '{"said": "then waited"}'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uvicorn re-raises SIGTERM once it has shut down, which kills the process "
-    "before meltemi.server.serve() stops the runtime (no grace for in-flight actions)",
-)
 def test_sigterm_exits_cleanly(server_factory: ServerFactory) -> None:
     server = server_factory()
     assert server.stop() == 0

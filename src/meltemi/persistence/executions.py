@@ -204,8 +204,11 @@ def _with_results(tasks: list[TaskExecution], runs: Sequence[Run]) -> list[TaskE
     by_task: dict[str, list[Run]] = {}
     for run in runs:
         by_task.setdefault(run.task_execution_id, []).append(run)
+    # A task waiting after its action (wait-after) has its result too.
     return [
-        t.evolve(result=task_result(t, by_task.get(t.id, []))) if t.is_completed else t
+        t.evolve(result=task_result(t, by_task.get(t.id, [])))
+        if t.is_completed or t.delayed_state is not None
+        else t
         for t in tasks
     ]
 
