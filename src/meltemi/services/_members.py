@@ -34,7 +34,13 @@ def now_second() -> datetime:
 
 
 def input_text(spec: WorkflowSpec | ActionSpec) -> str:
-    """Mistral's text form of declared input: ``a, b="x"``."""
+    """Mistral's text form of declared input.
+
+    Ad-hoc actions write defaults as JSON (``b=3, c=null``); workflows quote the
+    Python text of the default (``b="3", c="None"``), each as Mistral does.
+    """
+    if isinstance(spec, WorkflowSpec):
+        return ", ".join(p.name if p.required else f'{p.name}="{p.default}"' for p in spec.input)
     return ", ".join(
         p.name if p.required else f"{p.name}={json.dumps(p.default)}" for p in spec.input
     )
