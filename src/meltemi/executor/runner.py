@@ -54,13 +54,31 @@ def describe_exception(action: str, error: BaseException) -> str:
 class Executor:
     """Runs actions on a pool of threads; reports each outcome through ``report``."""
 
-    def __init__(self, registry: ActionRegistry, report: Report, *, workers: int = 64) -> None:
+    def __init__(
+        self,
+        registry: ActionRegistry,
+        report: Report,
+        *,
+        workers: int = 64,
+        callback_base: str | None = None,
+    ) -> None:
         self.registry = registry
         self._report = report
+        # The API's base URL (``http://host:8989``): async actions are told to send
+        # their result to ``<callback_base>/v2/action_executions/<id>``.
+        self.callback_base = callback_base.rstrip("/") if callback_base else None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meltemi-action")
         self._running: dict[str, ActionContext] = {}
         self._lock = threading.Lock()
         self._closed = False
+
+    def callback_url(self, request: ActionRequest) -> str | None:
+        given = request.extra.get("callback_url")
+        if given is not None:
+            return str(given)
+        if self.callback_base is None:
+            return None
+        return f"{self.callback_base}/v2/action_executions/{request.run_id}"
 
     def context(self, request: ActionRequest) -> ActionContext:
         return ActionContext(
@@ -71,7 +89,7 @@ class Executor:
             task_name=request.task_name,
             with_items_index=request.index,
             attempt=request.attempt,
-            callback_url=request.extra.get("callback_url"),
+            callback_url=self.callback_url(request),
         )
 
     def run_now(self, request: ActionRequest) -> Outcome | None:

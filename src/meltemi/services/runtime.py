@@ -141,6 +141,7 @@ class Runtime:
         inline_budget: int = 2000,
         batch_size: int = 256,
         clock: Callable[[], datetime] = utcnow,
+        callback_base: str | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -149,7 +150,9 @@ class Runtime:
         self.definitions = Definitions(db)
         self.registry = registry or ActionRegistry()
         self.registry.set_resolver(self.definitions.action_resolver(self.registry))
-        self.executor = Executor(self.registry, self._action_done, workers=workers)
+        self.executor = Executor(
+            self.registry, self._action_done, workers=workers, callback_base=callback_base
+        )
         self.timers: TimerWheel[TimerEntry] = TimerWheel(self._timer_due, clock=clock)
         self.cache = StateCache()
         self.inline_budget = inline_budget
