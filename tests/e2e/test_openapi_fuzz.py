@@ -86,3 +86,40 @@ def test_definitions_are_documented_as_text(module_server: ServerProcess) -> Non
     assert created["schema"]["additionalProperties"] is False
     assert "422" not in paths["/v2/executions"]["post"]["responses"]
     assert "400" in paths["/v2/executions"]["post"]["responses"]
+
+
+def test_bad_bodies_get_a_4xx_that_says_why(module_server: ServerProcess) -> None:
+    with httpx.Client(base_url=f"{module_server.base_url}/v2", timeout=60) as api:
+        check_bad_bodies(api)
+
+
+def check_bad_bodies(api: httpx.Client) -> None:
+    text = {"content-type": "text/plain"}
+
+    def fault(answer: httpx.Response, status: int) -> str:
+        assert answer.status_code == status, answer.text
+        message: str = answer.json()["faultstring"]
+        assert answer.headers["Server-Error-Message"] == message.splitlines()[0]
+        return message
+
+    huge = b"x" * (16 * 1024 * 1024 + 1)
+    assert "limit" in fault(api.post("/workflows", content=huge, headers=text), 413)
+    assert "limit" in fault(api.post("/executions", content=huge), 413)
+    assert "empty" in fault(api.post("/workflows", content=b"", headers=text), 400)
+    assert "UTF-8" in fault(api.post("/workflows", content=b"\xff\xfe\x00", headers=text), 400)
+    assert "line 1, column 2" in fault(api.post("/executions", content=b"{oops}"), 400)
+    assert "JSON object" in fault(api.post("/executions", json=[1, 2]), 400)
+    unknown = fault(api.post("/executions", json={"workflow_name": "x", "colour": "red"}), 400)
+    assert "unknown field 'colour'" in unknown
+    assert "'input'" in fault(api.post("/executions", json={"workflow_name": "x", "input": 5}), 400)
+    state = fault(api.put("/tasks/some-id", json={"state": "DONE"}), 400)
+    assert "'state'" in state
+    assert "RUNNING" in state
+    assert "not valid JSON" in fault(
+        api.post("/executions", json={"workflow_name": "x", "params": "{env"}), 400
+    )
+    assert "Limit must be positive" in fault(api.get("/executions", params={"limit": 0}), 400)
+    assert "sort direction" in fault(api.get("/executions", params={"sort_dirs": "up"}), 400)
+    assert "include_output" in fault(
+        api.get("/executions", params={"include_output": "maybe"}), 400
+    )

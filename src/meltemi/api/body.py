@@ -40,11 +40,25 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body's bytes; a 413 as soon as it is known to pass ``limit`` (from its
+    Content-Length, or while it arrives), without holding more than that in memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the request body has {declared} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the request body has more than {limit} bytes, the limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_text(request: Request, limit: int) -> str:
     """The body as UTF-8 text (definitions are sent as text/plain)."""
-    data = await request.body()
-    if len(data) > limit:
-        raise TooLarge(f"the request body has {len(data)} bytes; the limit is {limit}")
+    data = await read_body(request, limit)
     if not data.strip():
         raise InvalidInput("the request body is empty; send the definition as text (YAML)")
     try:
@@ -57,9 +71,7 @@ async def read_text(request: Request, limit: int) -> str:
 
 async def read_json(request: Request, limit: int) -> dict[str, Any]:
     """The body as a JSON object."""
-    data = await request.body()
-    if len(data) > limit:
-        raise TooLarge(f"the request body has {len(data)} bytes; the limit is {limit}")
+    data = await read_body(request, limit)
     if not data.strip():
         raise InvalidInput("the request body is empty; send a JSON object")
     try:
