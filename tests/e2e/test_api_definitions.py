@@ -141,7 +141,7 @@ def test_system_actions_are_listed_with_their_input(v2: httpx.Client) -> None:
     fail = v2.get("/actions/std.fail").json()
     assert fail["input"] == "error_data=null"  # json.dumps of the default, as Mistral
 
-    found = v2.get("/actions", params={"name": "has:std.e"}).json()["actions"]
+    found = v2.get("/actions", params={"name": "has:std.ech"}).json()["actions"]
     assert [a["name"] for a in found] == ["std.echo"]
     first = v2.get("/actions", params={"limit": 2}).json()
     assert len(first["actions"]) == 2
