@@ -113,6 +113,24 @@ WORKLOADS = {
 }
 
 
+WARM_UP = """
+version: '2.0'
+warm_up:
+  tasks:
+    t:
+      action: std.echo output=<% 1 + 1 %>
+      publish: {x: '{{ task().result }}'}
+"""
+
+
+def _warm_up(runtime: Any) -> None:
+    """One small run first, so that one-time costs (parsers, caches) are not counted."""
+    from meltemi.services.executions import Executions
+
+    runtime.definitions.create_workflows(WARM_UP)
+    runtime.wait(Executions(runtime).start("warm_up").id, timeout=60)
+
+
 def run_one(name: str, n: int) -> dict[str, Any]:
     """Runs in a child process: one workload, one size; prints a JSON line."""
     from meltemi.persistence.db import Database, sqlite_url
@@ -125,6 +143,7 @@ def run_one(name: str, n: int) -> dict[str, Any]:
         path = Path(tmp) / "bench.db"
         runtime = Runtime(Database(sqlite_url(path)))
         runtime.start()
+        _warm_up(runtime)
         started = time.perf_counter()
         runtime.definitions.create_workflows(text)
         registered = time.perf_counter() - started
