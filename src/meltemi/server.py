@@ -16,12 +16,14 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 
 from meltemi.api.app import create_app
 from meltemi.persistence.db import Database, Durability, default_url
 from meltemi.services.cron import CronScheduler
+from meltemi.services.executions import Executions, ExpirationPolicy
 from meltemi.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,19 @@ class ServerSettings:
     grace: float = 10.0
     workers: int = 64
     log_level: str = "info"
+    expire_after_minutes: float | None = None
+    keep_finished: int = 0
+
+    def expiration(self) -> ExpirationPolicy | None:
+        """The expiration policy these settings ask for, if any."""
+        if self.expire_after_minutes is None and self.keep_finished <= 0:
+            return None
+        older_than = (
+            timedelta(minutes=self.expire_after_minutes)
+            if self.expire_after_minutes is not None
+            else None
+        )
+        return ExpirationPolicy(older_than=older_than, max_finished=self.keep_finished)
 
 
 def callback_base(settings: ServerSettings) -> str:
@@ -85,6 +100,10 @@ def serve(settings: ServerSettings) -> None:
     runtime.start()
     cron = CronScheduler(runtime)
     cron.start()
+    executions = Executions(runtime)
+    policy = settings.expiration()
+    if policy is not None:
+        executions.schedule_expiration(policy)
     app = create_app(runtime)
     config = uvicorn.Config(
         app,
@@ -105,5 +124,6 @@ def serve(settings: ServerSettings) -> None:
     finally:
         log.info("server.stopping", extra={"grace": settings.grace})
         cron.stop()
+        executions.cancel_expiration()
         runtime.stop(grace=settings.grace)
         log.info("server.stopped")

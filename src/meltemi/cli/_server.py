@@ -34,13 +34,33 @@ from meltemi.persistence.db import Durability
     help="Seconds in-flight actions may finish after SIGTERM.",
 )
 @click.option(
+    "--expire-after",
+    type=float,
+    envvar="MELTEMI_EXPIRE_AFTER",
+    help="Delete finished executions this many minutes after they ended.",
+)
+@click.option(
+    "--keep-finished",
+    type=int,
+    default=0,
+    envvar="MELTEMI_KEEP_FINISHED",
+    help="Keep at most this many finished executions (0: no limit).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
 def server_command(
-    host: str, port: int, db_url: str | None, durability: str, grace: float, log_level: str
+    host: str,
+    port: int,
+    db_url: str | None,
+    durability: str,
+    grace: float,
+    expire_after: float | None,
+    keep_finished: int,
+    log_level: str,
 ) -> None:
     """Start Meltemi: REST API v2, engine, executor and scheduler in one process."""
     from meltemi.cli._logging import setup_logging
@@ -56,6 +76,8 @@ def server_command(
                 db_url=db_url,
                 durability=Durability(durability),
                 grace=grace,
+                expire_after_minutes=expire_after,
+                keep_finished=keep_finished,
                 log_level=log_level,
             )
         )
