@@ -20,6 +20,10 @@ from meltemi.actions.std.basic import (
     SleepAction,
     TestDictAction,
 )
+from meltemi.actions.std.http import HttpAction, MistralHttpAction
+from meltemi.actions.std.javascript import JavaScriptAction
+from meltemi.actions.std.mail import EmailAction
+from meltemi.actions.std.ssh import SshAction, SshProxiedAction
 
 
 @functools.cache
@@ -117,6 +121,17 @@ _STD: dict[str, tuple[type, str]] = {
     "std.sleep": (SleepAction, "Sleeps for a number of seconds."),
     "std.async_noop": (AsyncNoOpAction, "Waits until its result is sent through the API."),
     "std.test_dict": (TestDictAction, "Returns a dictionary of a given size."),
+    "std.http": (HttpAction, "Sends an HTTP request and returns the response."),
+    "std.mistral_http": (
+        MistralHttpAction,
+        "Sends an HTTP request with the execution's headers; the result comes back "
+        "through PUT /v2/action_executions/{id}.",
+    ),
+    "std.ssh": (SshAction, "Runs a command on one or more hosts over SSH."),
+    "std.ssh_proxied": (SshProxiedAction, "Runs a command over SSH through a gateway host."),
+    "std.email": (EmailAction, "Sends an email message through an SMTP server."),
+    "std.javascript": (JavaScriptAction, "Evaluates JavaScript; $ is the context."),
+    "std.js": (JavaScriptAction, "Evaluates JavaScript; $ is the context."),
 }
 
 
