@@ -82,8 +82,19 @@ def test_json_report_lists_tasks_in_start_order(workflows: Path) -> None:
     result = meltemi("run", str(workflows), "--workflow", "broken", "--json")
     assert result.returncode == 1
     report = json.loads(result.stdout)
-    assert set(report) == {"id", "workflow_name", "state", "state_info", "output", "tasks"}
+    assert set(report) == {
+        "id",
+        "workflow_name",
+        "state",
+        "state_info",
+        "output",
+        "tasks",
+        "explanation",
+    }
     assert report["state"] == "ERROR"
+    assert report["explanation"]["summary"] == "broken.second (std.fail): the disk is full"
+    [level] = report["explanation"]["chain"]
+    assert level["location"] == {"file": str(workflows), "line": 17}
     assert [(t["name"], t["state"]) for t in report["tasks"]] == [
         ("first", "SUCCESS"),
         ("second", "ERROR"),
@@ -95,7 +106,8 @@ def test_error_exits_1_and_says_why(workflows: Path) -> None:
     result = meltemi("run", str(workflows), "-w", "broken")
     assert result.returncode == 1
     assert "ended in ERROR" in result.stderr
-    assert "second -> the disk is full" in result.stderr
+    assert "broken.second (std.fail): the disk is full" in result.stderr
+    assert "no on-error handler; no retry" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -10,12 +10,15 @@ from typing import Any
 
 import click
 
+from meltemi.cli._explain import render as render_explanation
+from meltemi.cli._output import console
 from meltemi.engine import State, WorkflowInputError
 from meltemi.lang import DefinitionError, DocumentKind, parse, render_diagnostics
 from meltemi.persistence.db import Database, sqlite_url
 from meltemi.persistence.errors import DatabaseError
 from meltemi.services.errors import ServiceError
 from meltemi.services.executions import Executions
+from meltemi.services.explain import explain
 from meltemi.services.runtime import Runtime
 
 EXIT_ERROR = 1
@@ -69,7 +72,8 @@ def run_command(
 ) -> None:
     """Run a workflow from FILE to its end and print its output.
 
-    Exits 0 on SUCCESS, 1 on ERROR (printing why), 2 on bad input.
+    Exits 0 on SUCCESS, 1 on ERROR (printing why: the chain of failed tasks down to
+    the action that failed first, as 'meltemi execution explain' does), 2 on bad input.
     """
     workflow_input = _json_arg(input_, "--input")
     params: dict[str, Any] = {"env": _json_arg(env, "--env")}
@@ -130,6 +134,10 @@ def _run(
         execution = Executions(runtime).start(workflow, input=workflow_input, params=params)
         final = runtime.wait(execution.id, timeout)
         report = _report(runtime, final.id)
+        if report["state"] != State.SUCCESS:
+            report["explanation"] = explain(
+                runtime.db, runtime.definitions, final.id, source_file=file
+            )
     except (WorkflowInputError, DefinitionError, ServiceError) as e:
         _fail(str(e), EXIT_BAD_INPUT)
         return EXIT_BAD_INPUT
@@ -170,5 +178,8 @@ def _print(report: dict[str, Any], as_json: bool) -> None:
         click.echo(json.dumps(report["output"], indent=2, default=str))
         return
     click.echo(f"{report['workflow_name']} {report['id']} ended in {state}", err=True)
-    if report["state_info"]:
+    explanation = report.get("explanation")
+    if explanation is not None:
+        console(stderr=True).print(render_explanation(explanation))
+    elif report["state_info"]:
         click.echo(str(report["state_info"]), err=True)
