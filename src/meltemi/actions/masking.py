@@ -117,3 +117,44 @@ def _mask(data: Any, regex: re.Pattern[str], names: frozenset[str]) -> Any:
     if isinstance(data, str):
         return mask_text(data)
     return data
+
+
+def secret_values(data: Any, *, patterns: Iterable[str] | None = None) -> list[str]:
+    """The values under sensitive keys of ``data`` as text, longest first.
+
+    Only values of 4 characters or more are returned: masking shorter ones inside a
+    message would hide ordinary words.
+    """
+    chosen = tuple(patterns) if patterns is not None else configured_patterns()
+    regex, names = _rules(chosen, DEFAULT_NAMES)
+    found: set[str] = set()
+    _collect(data, regex, names, found, sensitive=False)
+    return sorted((v for v in found if len(v) >= _SHORTEST_SECRET), key=len, reverse=True)
+
+
+_SHORTEST_SECRET: Final = 4
+
+
+def _collect(
+    data: Any, regex: re.Pattern[str], names: frozenset[str], found: set[str], *, sensitive: bool
+) -> None:
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            name = _normalise(key) if isinstance(key, str) else ""
+            hidden = sensitive or name in names or (bool(name) and regex.search(name) is not None)
+            _collect(value, regex, names, found, sensitive=hidden)
+    elif isinstance(data, list | tuple):
+        for item in data:
+            _collect(item, regex, names, found, sensitive=sensitive)
+    elif sensitive and isinstance(data, str | int | float) and not isinstance(data, bool):
+        found.add(str(data))
+        if isinstance(data, str) and ":" in data:  # "user:password" credentials
+            found.add(data.split(":", 1)[1])
+
+
+def redact(text: str, data: Any, *, patterns: Iterable[str] | None = None) -> str:
+    """``text`` (an error message) with the secrets of ``data`` (the action's input)
+    and passwords in URLs replaced by ``***``."""
+    for secret in secret_values(data, patterns=patterns):
+        text = text.replace(secret, MASK)
+    return mask_text(text)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meltemi.actions import ActionContext, ActionError, ActionRegistry, Outcome, normalise
+from meltemi.actions.masking import redact
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +101,13 @@ class Executor:
         try:
             instance = descriptor.bind(request.input)
         except ActionError as e:
-            return Outcome(error=str(e))
+            return _redacted(request, Outcome(error=str(e)))
         except Exception as e:  # noqa: BLE001  # a constructor of any action may fail
-            return Outcome(error=describe_exception(request.action, e))
+            return _redacted(request, Outcome(error=describe_exception(request.action, e)))
         if not descriptor.is_instant(instance) or not descriptor.instance_is_sync(instance):
             return None
         context = descriptor.context_for(instance, self.context(request))
-        return self._invoke(request, instance, context)
+        return _redacted(request, self._invoke(request, instance, context))
 
     def submit(self, request: ActionRequest, *, report: Report | None = None) -> None:
         """Starts an action; its outcome is reported later (for async actions: never).
@@ -116,7 +117,11 @@ class Executor:
         if self._closed:
             return
         context = self.context(request)
-        reporter = report or self._report
+        given = report or self._report
+
+        def reporter(request: ActionRequest, outcome: Outcome) -> None:
+            given(request, _redacted(request, outcome))
+
         with self._lock:
             self._running[request.run_id] = context
         self._pool.submit(self._run, request, context, reporter)
@@ -187,3 +192,13 @@ class Executor:
             for context in running:
                 context.cancelled.set()
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def _redacted(request: ActionRequest, outcome: Outcome) -> Outcome:
+    """The outcome with the input's secrets masked in its error message: the message
+    becomes the task's ``state_info``, shown in the API, the CLI and logs."""
+    if isinstance(outcome.error, str) and request.input:
+        masked = redact(outcome.error, request.input)
+        if masked != outcome.error:
+            return Outcome(data=outcome.data, error=masked, cancelled=outcome.cancelled)
+    return outcome

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from meltemi.actions.masking import MASK, configured_patterns, is_sensitive, mask, mask_text
+from meltemi.actions.masking import (
+    MASK,
+    configured_patterns,
+    is_sensitive,
+    mask,
+    mask_text,
+    redact,
+    secret_values,
+)
 
 
 def test_std_actions_secret_parameters_are_masked() -> None:
@@ -71,3 +79,21 @@ def test_configured_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not is_sensitive("password")
     assert is_sensitive("auth")  # std.http's credentials are always masked
     assert mask({"x": {"only-this": 1}}, patterns=["only_this"]) == {"x": {"only-this": MASK}}
+
+
+def test_secret_values_are_found_at_any_depth() -> None:
+    given = {
+        "auth": "ann:s3cret-pw",
+        "context": {"db": {"password": "longpassword"}, "user": "ann"},
+        "headers": {"X-Auth-Token": 12345678},
+        "pin": "1",
+        "token": "abc",  # too short to hunt for inside messages
+    }
+    assert secret_values(given) == ["ann:s3cret-pw", "longpassword", "s3cret-pw", "12345678"]
+
+
+def test_redact_masks_input_secrets_and_url_passwords_in_a_message() -> None:
+    given = {"password": "longpassword", "url": "https://u:p4ss@h/"}
+    message = "login with longpassword failed at https://u:p4ss@h/ (user u)"
+    assert redact(message, given) == "login with *** failed at https://u:***@h/ (user u)"
+    assert redact("nothing secret", given) == "nothing secret"

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 
+from meltemi.actions.masking import mask, mask_text
 from meltemi.api.body import json_body, model_body
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_or_text, json_text, timestamp
@@ -61,13 +62,13 @@ def render_action_execution(row: dict[str, Any], *, output: bool = True) -> dict
         "task_name": row.get("task_name"),
         "task_execution_id": row.get("task_execution_id"),
         "state": row["state"],
-        "state_info": row.get("state_info"),
+        "state_info": mask_text(row["state_info"]) if row.get("state_info") else None,
         "tags": [],
         "name": row["name"],
         "description": row.get("description") or "",
         "project_id": row.get("project_id") or "<default-project>",
         "accepted": row.get("accepted", True),
-        "input": json_text(row.get("input") or {}),
+        "input": json_text(mask(row.get("input") or {})),  # secrets never leave
         "params": json_text({}),
         "created_at": timestamp(row.get("created_at")),
         "updated_at": timestamp(row.get("updated_at")),
