@@ -3,8 +3,8 @@
 The workflow has a 150-task chain, with-items (concurrency 5), retries with delays,
 wait-before/wait-after timers, a timeout, a 12-way join and a sub-workflow. A worker
 process runs it on a database; the test kills it with SIGKILL 20 times at random
-moments, restarting it each time on the same database, then lets it finish, and
-compares the final state, output and tasks with an uninterrupted run. The journal
+points of its progress, restarting it each time on the same database, then lets it
+finish, and compares the final state, output and tasks with an uninterrupted run. The journal
 action writes one line per run: only runs that were in flight at a kill may appear
 twice (they are safe-rerun), so duplicates are bounded by kills x concurrency.
 """
@@ -64,11 +64,27 @@ def _summary(report: dict[str, Any]) -> tuple[Any, ...]:
     return report["state"], report["state_info"], report["output"], tasks
 
 
-def _run_with_kills(db_url: str, journal: Path, rng: random.Random) -> tuple[dict[str, Any], int]:
+def _progress(journal: Path) -> int:
+    """How many distinct action runs the journal holds."""
+    return len(set(journal.read_text().split())) if journal.exists() else 0
+
+
+def _run_with_kills(
+    db_url: str, journal: Path, rng: random.Random, total: int
+) -> tuple[dict[str, Any], int]:
+    """Kills a worker KILLS times, each at a random point of the run: once the journal
+    reaches a randomly drawn number of distinct runs (out of ``total``), after a further
+    random few milliseconds, so kills land anywhere: in an action, a commit, a timer."""
+    targets = sorted(rng.sample(range(1, total - 1), KILLS))
     kills = 0
-    for _ in range(KILLS):
+    for target in targets:
         process = _worker(db_url, journal)
-        time.sleep(rng.uniform(0.4, 1.4))
+        deadline = time.monotonic() + 120
+        while _progress(journal) < target and process.poll() is None:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.03))
         if process.poll() is not None:
             process.communicate()
             break  # finished before this kill: nothing left to interrupt
@@ -89,11 +105,12 @@ def test_killed_runs_end_like_an_uninterrupted_run(
     assert reference["state"] == "SUCCESS", reference["state_info"]
 
     journal = tmp_path / "killed.journal"
-    killed, kills = _run_with_kills(db_url, journal, rng)
+    total = _progress(reference_journal)
+    killed, kills = _run_with_kills(db_url, journal, rng, total)
     assert kills == KILLS, f"seed {seed}: the workflow ended after {kills} kills"
 
     assert _summary(killed) == _summary(reference), f"seed {seed}"
     runs = journal.read_text().split()
     duplicates = sum(n - 1 for n in Counter(runs).values())
-    assert len(set(runs)) == len(reference_journal.read_text().split()), f"seed {seed}"
+    assert len(set(runs)) == total, f"seed {seed}"
     assert duplicates <= KILLS * 6, f"seed {seed}: {duplicates} re-runs"
