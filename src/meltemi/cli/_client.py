@@ -3,7 +3,7 @@
 Mistral's API writes some fields as JSON inside strings (an execution's ``input``, a
 task's ``runtime_context``...); the methods here decode them, so callers get plain
 JSON values. Every failure, from the server (its ``faultstring``) or on the way to
-it, is an :class:`ApiError`.
+it, is an :class:`~meltemi.cli._errors.ApiError`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any, Final
 
 import httpx
 
-from meltemi.errors import MeltemiError
+from meltemi.cli._errors import ApiError
+from meltemi.cli._session import DEFAULT_URL
 
-DEFAULT_URL: Final = "http://127.0.0.1:8989"
 TIMEOUT: Final = 60.0
 _TEXT: Final = {"Content-Type": "text/plain"}
 
@@ -32,24 +32,6 @@ _JSON_FIELDS: Final = {
     "cron_triggers": ("workflow_input", "workflow_params"),
     "workflows": ("interface",),
 }
-
-
-class ApiError(MeltemiError):
-    """A request failed: the server said no (``status``), or could not be reached.
-
-    ``message`` is the server's faultstring (or what went wrong on the way); ``hint``
-    says what to do about it, when we know.
-    """
-
-    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None):
-        self.message = message
-        self.status = status
-        self.hint = hint
-        super().__init__(message)
-
-    @property
-    def not_found(self) -> bool:
-        return self.status == 404
 
 
 def _decode(item: JsonObject, resource: str) -> JsonObject:

@@ -2,7 +2,7 @@
 
 The three groups share their verbs (list, get, create, update, delete, validate);
 what differs (the API calls, the columns) is in a :class:`Kind`. ``meltemi action run``
-is in :mod:`meltemi.cli._actions`.
+comes from :mod:`meltemi.cli._actions`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 
 from meltemi.cli import _output as out
+from meltemi.cli._actions import run_action
 from meltemi.cli._client import Client, JsonObject
 from meltemi.cli._inputs import read_file
 from meltemi.cli._resolve import find_action, find_workbook, find_workflow
@@ -30,6 +31,10 @@ class Kind:
     create: Callable[[Client, str, str, bool, bool], list[JsonObject]]
     delete: Callable[[Client, str, str], None]
     columns: Sequence[out.Column]
+
+    @property
+    def article(self) -> str:
+        return "an" if self.name[0] in "aeiou" else "a"
 
 
 def _common_columns() -> list[out.Column]:
@@ -156,7 +161,7 @@ def _add_reads(group: click.Group, kind: Kind) -> None:
             return
         out.show(session, item, lambda: _details(item))
 
-    get.help = f"Show a {kind.name} by name, id or id prefix."
+    get.help = f"Show {kind.article} {kind.name} by name, id or id prefix."
 
 
 def _add_writes(group: click.Group, kind: Kind) -> None:
@@ -219,7 +224,9 @@ def _add_validate(group: click.Group, kind: Kind) -> None:
         if not result.get("valid"):
             raise click.exceptions.Exit(1)
 
-    validate.help = f"Check a {kind.name} definition FILE with the server (exit 1 if invalid)."
+    validate.help = (
+        f"Check {kind.article} {kind.name} definition FILE with the server (exit 1 if invalid)."
+    )
 
 
 def _details(item: JsonObject) -> RenderableType:
@@ -250,3 +257,4 @@ def _when(value: str | None) -> str:
 workflow_group = make_group(WORKFLOW)
 workbook_group = make_group(WORKBOOK)
 action_group = make_group(ACTION)
+action_group.add_command(run_action)

@@ -26,7 +26,10 @@ COLUMNS = [
 
 @click.group("env")
 def env_group() -> None:
-    """Manage environments: named variables for executions (start --env NAME)."""
+    """Manage environments: named variables for executions.
+
+    An execution uses one with 'meltemi execution start WORKFLOW --env NAME'.
+    """
 
 
 @env_group.command("list")

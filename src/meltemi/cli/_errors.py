@@ -3,12 +3,14 @@
 ::
 
     MeltemiError
-    └── cli._client.ApiError     a request failed (the server's faultstring, or no server)
+    └── ApiError                 a request failed (the server's faultstring, or no server)
     click.ClickException
     └── CliError                 what the user sees: ``error: ...`` and ``hint: ...``
 
 Exit codes: 0 done; 1 the server refused, or the execution ended in ERROR/CANCELLED;
 2 bad input on the command line (click's usage errors too); 3 no server at the URL.
+
+This module imports nothing heavy: ``meltemi --help`` and ``meltemi validate`` load it.
 """
 
 from __future__ import annotations
@@ -17,11 +19,29 @@ from typing import IO, Final
 
 import click
 
-from meltemi.cli._client import ApiError
+from meltemi.errors import MeltemiError
 
 EXIT_FAILED: Final = 1
 EXIT_BAD_INPUT: Final = 2
 EXIT_UNREACHABLE: Final = 3
+
+
+class ApiError(MeltemiError):
+    """A request failed: the server said no (``status``), or could not be reached.
+
+    ``message`` is the server's faultstring (or what went wrong on the way); ``hint``
+    says what to do about it, when we know.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None):
+        self.message = message
+        self.status = status
+        self.hint = hint
+        super().__init__(message)
+
+    @property
+    def not_found(self) -> bool:
+        return self.status == 404
 
 
 class CliError(click.ClickException):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from meltemi.cli._client import ApiError, Client, JsonObject
-from meltemi.cli._errors import CliError
+from meltemi.cli._client import Client, JsonObject
+from meltemi.cli._errors import ApiError, CliError
 
 _SHOWN = 5
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, Final, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec, TypeVar
 
 import click
 
-from meltemi.cli._client import DEFAULT_URL, Client
+if TYPE_CHECKING:
+    from meltemi.cli._client import Client
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+DEFAULT_URL: Final = "http://127.0.0.1:8989"
 URL: Final = "meltemi.url"
 OUTPUT: Final = "meltemi.output"
 DEBUG: Final = "meltemi.debug"
@@ -41,6 +43,9 @@ class Session:
 
     def client(self) -> Client:
         if self._client is None:
+            # httpx loads only for the commands that talk to a server.
+            from meltemi.cli._client import Client
+
             self._client = Client(self.url)
             click.get_current_context().call_on_close(self._client.close)
         return self._client
