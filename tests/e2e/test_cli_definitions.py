@@ -126,6 +126,8 @@ def test_workflow_verbs(meltemi: Meltemi) -> None:
     listed = meltemi("workflow", "list", "-o", "json").json()
     by_name = {w["name"]: w for w in listed}
     assert by_name["greet"]["interface"] == {"input": ["name"], "output": []}
+    as_yaml = yaml.safe_load(meltemi("workflow", "list", "-o", "yaml").out)
+    assert [w["name"] for w in as_yaml] == [w["name"] for w in listed]
 
     # by name, by id, by a unique id prefix
     workflow_id = by_name["greet"]["id"]
@@ -167,13 +169,17 @@ def test_workbook_verbs(meltemi: Meltemi) -> None:
     assert "valid workbook definition" in meltemi("workbook", "validate", path).out
     assert "created workbook cli_book" in meltemi("workbook", "create", path).out
     assert cells(meltemi("workbook", "list").out)[1][:4] == ["cli_book", "-", "private", "-"]
-    assert meltemi("workbook", "get", "cli_book", "-o", "json").json()["name"] == "cli_book"
+    book = meltemi("workbook", "get", "cli_book", "-o", "json").json()
+    assert book["name"] == "cli_book"
+    by_prefix = yaml.safe_load(meltemi("workbook", "get", book["id"][:6], "-o", "yaml").out)
+    assert by_prefix["id"] == book["id"]
     assert "cli_book.main" in {w["name"] for w in meltemi("workflow", "list", "-o", "json").json()}
     updated = meltemi.file("book2.yaml", WORKBOOK.replace("std.noop", "std.echo output=1"))
     assert "updated workbook cli_book" in meltemi("workbook", "update", updated).out
     assert "std.echo" in meltemi("workbook", "get", "cli_book", "-d").out
-    assert "deleted workbook cli_book" in meltemi("workbook", "delete", "cli_book").out
+    assert "deleted workbook cli_book" in meltemi("workbook", "delete", book["id"][:6]).out
     assert meltemi("workbook", "list", "-o", "json").json() == []
+    assert "cli_book.main" not in meltemi("workflow", "list").out
 
 
 def test_action_verbs_and_run(meltemi: Meltemi) -> None:
@@ -185,7 +191,11 @@ def test_action_verbs_and_run(meltemi: Meltemi) -> None:
     table = cells(meltemi("action", "list", "--filter", "name=in:std.echo,std.noop").out)
     assert table[0] == ["NAME", "INPUT", "DESCRIPTION"]
     assert [row[:2] for row in table[1:]] == [["std.echo", "output, delay=0"], ["std.noop", "-"]]
-    assert meltemi("action", "get", "cli_shout", "-o", "json").json()["input"] == "text"
+    shout = meltemi("action", "get", "cli_shout", "-o", "json").json()
+    assert shout["input"] == "text"
+    shown = cells(meltemi("action", "get", shout["id"][:6]).out)
+    assert ["name", "cli_shout"] in shown
+    assert ["input", "text"] in shown
 
     ran = meltemi("action", "run", "cli_shout", "--input", '{"text": "hey"}')
     assert json.loads(ran.out) == "hey!"
@@ -200,6 +210,9 @@ def test_action_verbs_and_run(meltemi: Meltemi) -> None:
     assert "updated action cli_shout" in meltemi("action", "update", updated).out
     assert json.loads(meltemi("action", "run", "cli_shout", "-i", '{"text": "a"}').out) == "a?"
     assert "deleted action cli_shout" in meltemi("action", "delete", "cli_shout").out
+    gone = meltemi("action", "run", "cli_shout", "-i", '{"text": "a"}', code=1)
+    assert gone.err.startswith("error: ")
+    assert "cli_shout" in gone.err.splitlines()[0]
 
 
 def test_env_verbs(meltemi: Meltemi) -> None:
@@ -210,11 +223,15 @@ def test_env_verbs(meltemi: Meltemi) -> None:
     meltemi("env", "update", "--name", "cli_env", "--variables", '{"a": 2, "b": 3}')
     shown = meltemi("env", "get", "cli_env", "-o", "yaml").out
     assert yaml.safe_load(shown)["variables"] == {"a": 2, "b": 3}
+    env_id = yaml.safe_load(shown)["id"]
+    by_prefix = cells(meltemi("env", "get", env_id[:6]).out)
+    assert ["name", "cli_env"] in by_prefix
     assert '"b": 3' in meltemi("env", "get", "cli_env").out
     bad = meltemi("env", "create", "--name", "x", "--variables", '{"a": }', code=2)
     assert "error: --variables is not valid JSON: Expecting value at line 1, column 7" in bad.err
-    assert "deleted environment cli_env" in meltemi("env", "delete", "cli_env").out
+    assert "deleted environment cli_env" in meltemi("env", "delete", env_id[:6]).out
     assert meltemi("env", "get", "cli_env", code=1).err.startswith("error: no environment")
+    assert meltemi("env", "list").out.strip() == "no environments"
 
 
 def test_cron_verbs(meltemi: Meltemi) -> None:
@@ -240,6 +257,20 @@ def test_cron_verbs(meltemi: Meltemi) -> None:
     assert table[1][:3] == ["cli_nightly", "cron_wf", "0 3 * * *"]
     assert "in " in table[1][3]  # the next run is in the future
     assert meltemi("cron", "get", "cli_nightly", "-o", "json").json()["id"] == created["id"]
+    shown = cells(meltemi("cron", "get", created["id"][:6]).out)
+    assert ["pattern", "0 3 * * *"] in shown
+
+    updated = meltemi("cron", "update", "cli_nightly", "--pattern", "30 4 * * *")
+    assert updated.out.startswith("updated cron trigger cli_nightly; next run ")
+    after = meltemi("cron", "get", "cli_nightly", "-o", "yaml").out
+    assert yaml.safe_load(after)["pattern"] == "30 4 * * *"
+    assert yaml.safe_load(after)["workflow_input"] == {"name": "night"}  # kept
+    refused = meltemi("cron", "update", "cli_nightly", "-p", "not a pattern", code=1)
+    assert refused.err.startswith("error: The specified pattern is not valid")
+    kept = meltemi("cron", "get", "cli_nightly", "-o", "json").json()
+    assert kept["pattern"] == "30 4 * * *"  # the old trigger was put back
+    assert kept["workflow_input"] == {"name": "night"}
+
     assert "deleted cron trigger cli_nightly" in meltemi("cron", "delete", "cli_nightly").out
     assert meltemi("cron", "list", "-o", "json").json() == []
 

@@ -119,13 +119,23 @@ def short(identifier: str | None) -> str:
     return (identifier or "-")[:8]
 
 
+#: Columns whose values are short and read badly when broken (ids, states, times): they
+#: keep their width, and the others (names, info, input) wrap to fit the terminal.
+UNBROKEN: Final = frozenset(
+    {"ID", "STATE", "STARTED", "DURATION", "CREATED", "UPDATED", "SCOPE", "REMAINING"}
+)
+
+
 def table(*columns: str, title: str | None = None) -> Table:
     """A table that wraps its cells to the width of the terminal."""
     grid = Table(
         box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False, show_edge=False
     )
     for name in columns:
-        grid.add_column(name, overflow="fold")
+        if name in UNBROKEN:
+            grid.add_column(name, no_wrap=True, min_width=len(name))
+        else:
+            grid.add_column(name, overflow="fold", min_width=len(name))
     return grid
 
 
