@@ -185,13 +185,37 @@ def test_start_list_get_output(meltemi: Meltemi, v2: httpx.Client) -> None:
         "greeting": "Hello, Ann"
     }
 
+    newest = yaml.safe_load(meltemi("execution", "list", "--limit", "1", "-o", "yaml").out)
+    assert [e["id"] for e in newest] == [execution_id]
+
     tasks = meltemi("task", "list", "--execution", execution_id[:8], "-o", "json").json()
     assert [t["name"] for t in tasks] == ["hello"]
+    task_table = [
+        line.split() for line in meltemi("task", "list", "-x", execution_id).out.split("\n")
+    ]
+    assert task_table[0] == ["ID", "TASK", "WORKFLOW", "STATE", "STARTED", "DURATION", "INFO"]
+    assert task_table[2][:5] == [
+        tasks[0]["id"][:8],
+        "hello",
+        "cli_hello",
+        execution_id[:8],
+        "SUCCESS",
+    ]
     task = meltemi("task", "get", "hello", "-x", execution_id, "-o", "json").json()
     assert task["result"] == "Hello, Ann"
     assert task["published"] == {"greeting": "Hello, Ann"}
-    assert "Hello, Ann" in meltemi("task", "get", task["id"][:10]).out
-    assert "hello" in meltemi("task", "list").out
+    by_prefix = dict(
+        line.split(None, 1) for line in meltemi("task", "get", task["id"][:10]).out.splitlines()
+    )
+    assert by_prefix["id"].strip() == task["id"]
+    assert by_prefix["state"].strip() == "SUCCESS"
+    assert by_prefix["published"].strip() == '{"greeting": "Hello, Ann"}'
+    assert by_prefix["result"].strip() == "Hello, Ann"
+    as_yaml = yaml.safe_load(meltemi("task", "get", task["id"], "-o", "yaml").out)
+    assert as_yaml["result"] == "Hello, Ann"
+    everywhere = meltemi("task", "list", "-s", "success", "-o", "json").json()
+    assert task["id"] in {t["id"] for t in everywhere}
+    assert {t["state"] for t in everywhere} == {"SUCCESS"}
 
 
 def test_start_with_watch_on_a_pipe(meltemi: Meltemi) -> None:
@@ -274,6 +298,7 @@ def test_explain_three_levels(meltemi: Meltemi, v2: httpx.Client) -> None:
 
     data = meltemi("execution", "explain", execution_id, "-o", "json").json()
     assert data == v2.get(f"/executions/{execution_id}/explain").json()
+    assert yaml.safe_load(meltemi("execution", "explain", execution_id, "-o", "yaml").out) == data
     parent, child = data["chain"]
     assert parent["task"]["name"] == "deploy_hosts"
     assert parent["item"]["index"] == 7

@@ -1,4 +1,9 @@
-"""``meltemi run`` as users run it: a subprocess, exit codes, output, --json."""
+"""``meltemi run`` as users run it: a subprocess, exit codes, output, --json.
+
+The three-level failure: a parent whose with-items runs a sub-workflow whose task
+fails in item 7 after 2 retries; ``meltemi run`` prints the same explanation as
+``meltemi execution explain``, with the file and line of each task.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +55,43 @@ workflows:
         publish: {value: <% task().result %>}
     output:
       value: <% $.value %>
+"""
+
+FLEET = """\
+version: '2.0'
+name: fleet
+actions:
+  install_package:
+    base: std.fail
+    base-input:
+      error_data: <% "disk full on host " + str($.host) %>
+    input:
+      - host
+      - password
+workflows:
+  deploy_all:
+    tasks:
+      deploy_hosts:
+        with-items: host in <% range(10) %>
+        concurrency: 4
+        workflow: deploy_one
+        input:
+          host: <% $.host %>
+  deploy_one:
+    input: [host]
+    tasks:
+      prepare:
+        action: std.noop
+        on-success:
+          - install: <% $.host = 7 %>
+      install:
+        action: install_package
+        input:
+          host: <% $.host %>
+          password: hunter2
+        retry:
+          count: 2
+          delay: 0
 """
 
 
@@ -154,3 +196,41 @@ def test_invalid_document_exits_2_with_position(tmp_path: Path) -> None:
     result = meltemi("run", str(path))
     assert result.returncode == 2
     assert f"{path}:5:19: error:" in result.stderr
+
+
+def test_three_level_failure_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.yaml"
+    path.write_text(FLEET)
+    result = meltemi("run", str(path), "--workflow", "deploy_all")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    text = result.stderr
+    assert "Traceback" not in text
+    assert "fleet.deploy_all " in text.splitlines()[0]
+    assert text.splitlines()[0].endswith(" ended in ERROR")
+    assert (
+        "fleet.deploy_all.deploy_hosts[7] > fleet.deploy_one.install (install_package): "
+        "disk full on host 7"
+    ) in text
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert "1. workflow fleet.deploy_all execution " in "\n".join(lines)
+    assert f"task deploy_hosts ERROR at {path}:14" in lines
+    assert "item item 7 of 10 failed first (1 failed: 7; 9 succeeded)" in lines
+    assert 'sub-workflow deploy_one input {"host": 7}' in lines
+    assert f"task install ERROR at {path}:27" in lines
+    assert 'action install_package input {"host": 7, "password": "***"}' in lines
+    assert "attempts 3" in lines
+    assert "error disk full on host 7" in lines
+    assert "handlers no on-error handler; retry: 2 of 2 retries used (delay 0s)" in lines
+    assert "hunter2" not in text
+
+    report = json.loads(meltemi("run", str(path), "-w", "deploy_all", "--json").stdout)
+    parent, child = report["explanation"]["chain"]
+    assert parent["task"]["name"] == "deploy_hosts"
+    assert parent["location"] == {"file": str(path), "line": 14}
+    assert parent["item"]["index"] == 7
+    assert child["task"]["name"] == "install"
+    assert child["run"] == {**child["run"], "name": "install_package", "attempts": 3}
+    assert child["run"]["input"] == {"host": 7, "password": "***"}
+    assert child["error"] == "disk full on host 7"
+    assert child["handlers"]["retry"] == {**child["handlers"]["retry"], "used": 2, "count": 2}

@@ -4,6 +4,11 @@ A parent runs four sub-workflows with-items; two of them wait on an asynchronous
 action, so the execution stays RUNNING while the test reads the screen: it must show
 the progress of the items and the running sub-workflows as subtrees. Then the test
 completes the waiting actions through the API, and the screen must show the end.
+``execution start --watch`` of a run that fails must draw the failed item's subtree,
+end with the explanation and exit 1.
+
+Also how output follows the terminal: states in colour on a terminal and plain on a
+pipe, tables wrapped to the width.
 """
 
 from __future__ import annotations
@@ -43,6 +48,29 @@ watch_child:
     step:
       action: <% switch($.x <= 2 => 'std.echo', true => 'std.async_noop') %>
       input: <% switch($.x <= 2 => dict(output => $.x), true => dict()) %>
+"""
+FAILING = """\
+version: '2.0'
+watch_fleet:
+  tasks:
+    deploy_hosts:
+      with-items: host in <% range(10) %>
+      concurrency: 4
+      workflow: watch_deploy_one
+      input:
+        host: <% $.host %>
+watch_deploy_one:
+  input: [host]
+  tasks:
+    check:
+      action: std.noop
+      on-success:
+        - install: <% $.host = 7 %>
+    install:
+      action: std.fail error_data="disk full on host <% $.host %>"
+      retry:
+        count: 2
+        delay: 0
 """
 ESCAPES = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][A-Z0-9]|[=>])")
 DEADLINE = 90.0
@@ -138,3 +166,84 @@ def test_watch_draws_progress_and_the_end(module_server: ServerProcess, v2: http
         screen.wait_for("4/4 done", "ended in SUCCESS")
         assert screen.process.wait(timeout=DEADLINE) == 0
     assert "output:" in screen.text
+
+
+def test_start_watch_of_a_failure_explains_it_and_exits_1(
+    module_server: ServerProcess, v2: httpx.Client
+) -> None:
+    created = v2.post("/workflows", content=FAILING, headers={"Content-Type": "text/plain"})
+    assert created.status_code == 201, created.text
+
+    with terminal(
+        "execution", "start", "watch_fleet", "--watch", url=module_server.base_url
+    ) as screen:
+        assert screen.process.wait(timeout=DEADLINE) == 1
+        screen.wait_for("ended in ERROR")
+    shown = screen.text
+    assert "10/10 done, 1 failed" in shown
+    assert "watch_deploy_one  ERROR" in shown
+    assert "install  ERROR" in shown
+    assert "retry 2" in shown
+    assert "item 7 of 10 failed first" in shown
+    assert "retry: 2 of 2 retries used" in shown
+    assert "Traceback" not in shown
+
+
+def test_states_in_colour_on_a_terminal_plain_on_a_pipe(
+    module_server: ServerProcess, v2: httpx.Client
+) -> None:
+    started = v2.post("/executions", json={"workflow_name": "watch_child", "input": {"x": 1}})
+    execution_id = started.json()["id"]
+    with terminal("execution", "list", "-w", "watch_child", url=module_server.base_url) as screen:
+        assert screen.process.wait(timeout=DEADLINE) == 0
+        screen.wait_for(execution_id[:8])
+    # SUCCESS in green (or RUNNING in cyan, if the list came first)
+    assert re.search(r"\x1b\[[0-9;]*3[26]m(SUCCESS|RUNNING)", screen.raw), screen.raw
+
+    piped = run_piped("execution", "list", "-w", "watch_child", url=module_server.base_url)
+    assert execution_id[:8] in piped
+    assert "\x1b" not in piped
+
+
+def test_tables_wrap_to_the_width(module_server: ServerProcess, v2: httpx.Client) -> None:
+    words = " ".join(f"word{n}" for n in range(12))
+    body = {"workflow_name": "watch_child", "input": {"x": 1}, "description": words}
+    execution_id = v2.post("/executions", json=body).json()["id"]
+    finished = {"SUCCESS", "ERROR", "CANCELLED"}
+    deadline = time.monotonic() + DEADLINE
+    while v2.get(f"/executions/{execution_id}").json()["state"] not in finished:
+        assert time.monotonic() < deadline, "the execution never finished"
+        time.sleep(0.05)
+
+    for width in (80, 160):
+        shown = run_piped(
+            "execution", "list", "-w", "watch_child", url=module_server.base_url, columns=width
+        )
+        lines = shown.splitlines()
+        assert max(len(line) for line in lines) <= width
+        assert lines[0].split() == ["ID", "WORKFLOW", "STATE", "STARTED", "DURATION", "INFO"]
+        row = next(i for i, line in enumerate(lines) if line.startswith(execution_id[:8]))
+        assert lines[row].split()[1:3] == ["watch_child", "SUCCESS"]
+        # The INFO cell wraps onto the next lines, in its column; the others do not.
+        column = lines[0].index("INFO")
+        span = [lines[row]]
+        for line in lines[row + 1 :]:
+            if line[:column].strip():  # the next row
+                break
+            span.append(line)
+        assert [w for line in span for w in line[column:].split()] == words.split()
+        assert (len(span) > 1) == (width == 80)
+
+
+def run_piped(*args: str, url: str, columns: int | None = None) -> str:
+    script = shutil.which("meltemi", path=str(Path(sys.executable).parent))
+    assert script, "the meltemi command is not installed: pip install -e ."
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS")}
+    env.update(MELTEMI_URL=url, TERM="xterm-256color")
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
+    done = subprocess.run(
+        [script, *args], capture_output=True, text=True, env=env, timeout=DEADLINE, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
