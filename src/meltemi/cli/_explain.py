@@ -23,7 +23,8 @@ def render(explanation: Mapping[str, Any]) -> RenderableType:
     header.append(out.short(explanation["execution_id"]))
     header.append(" is ")
     header.append_text(out.state(explanation["state"]))
-    parts: list[RenderableType] = [header, Text(f"  {explanation['summary']}")]
+    summary = Padding(Text(str(explanation["summary"])), (0, 0, 0, 2), expand=False)
+    parts: list[RenderableType] = [header, summary]
     chain = explanation.get("chain") or []
     if explanation["state"] != "ERROR" and not any(level.get("task") for level in chain):
         return Group(*parts)

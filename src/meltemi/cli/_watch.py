@@ -33,6 +33,7 @@ from meltemi.cli._session import Session
 #: Sub-workflows of a with-items task shown as subtrees (running and failed first).
 SHOWN_ITEMS: Final = 6
 EXIT_INTERRUPTED: Final = 130
+BAR_WIDTH: Final = 24
 
 
 @dataclass
@@ -152,16 +153,21 @@ def _task_node(tracker: Tracker, task: JsonObject, parent: Tree) -> None:
     children = task.get("workflow_executions") or []
     if items is not None:
         counts = _item_counts(task, int(items.get("count", 0)))
-        cells.append(ProgressBar(total=max(counts.total, 1), completed=counts.done, width=24))
+        cells.append(ProgressBar(total=max(counts.total, 1), completed=counts.done))
         cells.append(Text(counts.text()))
     cells.append(Text(out.elapsed(start, end, running=running), style="dim"))
     retry = (context or {}).get("retry_task_policy")
     if retry:
         cells.append(Text(f"retry {retry.get('retry_no')}", style="yellow"))
+    for cell in cells:
+        if isinstance(cell, ProgressBar):  # the bar shrinks first on a narrow terminal
+            row.add_column(min_width=4, max_width=BAR_WIDTH)
+        else:
+            row.add_column(no_wrap=True)
     if state == "ERROR" and task.get("state_info"):
+        # The error wraps rather than pushing the counts and times out of the screen.
         cells.append(Text(out.compact(str(task["state_info"]).splitlines()[0], 80), style="red"))
-    for _cell in cells:
-        row.add_column()
+        row.add_column(overflow="fold", min_width=12)
     row.add_row(*cells)
     node = parent.add(row)
     if items is None:
