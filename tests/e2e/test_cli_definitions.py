@@ -285,3 +285,9 @@ def test_completion_scripts(meltemi: Meltemi) -> None:
     assert script
     done = subprocess.run([script], env=env, capture_output=True, text=True, check=False)
     assert "plain,execution" in done.stdout.splitlines()
+    env.update(COMP_WORDS="meltemi execution st", COMP_CWORD="2")
+    done = subprocess.run([script], env=env, capture_output=True, text=True, check=False)
+    assert done.stdout.splitlines() == ["plain,start"]
+    env.update(COMP_WORDS="meltemi cron up", COMP_CWORD="2")
+    done = subprocess.run([script], env=env, capture_output=True, text=True, check=False)
+    assert done.stdout.splitlines() == ["plain,update"]

@@ -218,6 +218,14 @@ def test_start_list_get_output(meltemi: Meltemi, v2: httpx.Client) -> None:
     assert {t["state"] for t in everywhere} == {"SUCCESS"}
 
 
+def test_start_by_workflow_id_or_prefix(meltemi: Meltemi, v2: httpx.Client) -> None:
+    [workflow] = meltemi("workflow", "list", "-f", "name=cli_hello", "-o", "json").json()
+    for given in (workflow["id"], workflow["id"][:7]):
+        started = meltemi("execution", "start", given, "-i", '{"name": "Id"}', "-o", "json")
+        assert started.json()["workflow_name"] == "cli_hello"
+        assert finished(v2, started.json()["id"])["state"] == "SUCCESS"
+
+
 def test_start_with_watch_on_a_pipe(meltemi: Meltemi) -> None:
     watched = meltemi("execution", "start", "cli_hello", "-i", '{"name": "Bo"}', "--watch")
     assert "cli_hello" in watched.out
@@ -344,7 +352,10 @@ def test_bad_input_gets_one_line_and_a_hint(meltemi: Meltemi, v2: httpx.Client) 
     )
     assert "hint: quote it for the shell" in bad_json.err
     no_workflow = meltemi("execution", "start", "no_such_wf", code=1)
-    assert no_workflow.err.startswith("error: Workflow not found")
+    assert no_workflow.err.splitlines() == [
+        "error: no workflow 'no_such_wf' (by name, id or id prefix)",
+        "  hint: see the workflows with 'meltemi workflow list'",
+    ]
 
     for suffix in ("1", "2"):
         body = {"workflow_name": "cli_hello", "input": {"name": suffix}}

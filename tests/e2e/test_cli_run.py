@@ -190,6 +190,20 @@ def test_bad_input_exits_2_with_one_clear_line(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("example", "code", "shown"),
+    [
+        ("hello.yaml", 0, '"message": "Hello, world! Goodbye."'),
+        ("deploy.yaml", 0, '"summary": "released image:1.2.3 to 3 hosts"'),
+        ("fleet.yaml", 1, "item 7 of 10 failed first (1 failed: 7; 9 succeeded)"),
+    ],
+)
+def test_the_examples_run_as_the_readme_says(example: str, code: int, shown: str) -> None:
+    result = meltemi("run", str(ROOT / "examples" / example))
+    assert result.returncode == code, result.stderr
+    assert shown in (result.stdout if code == 0 else result.stderr)
+
+
 def test_invalid_document_exits_2_with_position(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("version: '2.0'\nwf:\n  tasks:\n    t1:\n      on-success: nowhere\n")

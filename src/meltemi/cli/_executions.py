@@ -17,7 +17,7 @@ from meltemi.cli import _output as out
 from meltemi.cli._client import JsonObject
 from meltemi.cli._errors import EXIT_FAILED, CliError
 from meltemi.cli._inputs import json_object
-from meltemi.cli._resolve import find_execution, find_task
+from meltemi.cli._resolve import find_execution, find_task, find_workflow
 from meltemi.cli._session import Session, pass_session
 from meltemi.cli._watch import watch_execution
 
@@ -135,7 +135,7 @@ def start_execution(
     watch: bool,
     interval: float,
 ) -> None:
-    """Start the workflow WORKFLOW (a name or id).
+    """Start the workflow WORKFLOW (a name, id or id prefix).
 
     \b
     meltemi execution start greet --input '{"name": "Ann"}' --watch
@@ -148,8 +148,9 @@ def start_execution(
         params["task_name"] = task_name
     workflow_input = json_object(input_, "--input")
     client = session.client()
+    found = find_workflow(client, workflow, namespace)
     started = client.start_execution(
-        workflow,
+        str(found["name"]),
         workflow_input=workflow_input,
         params=params,
         namespace=namespace,
