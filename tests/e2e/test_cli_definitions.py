@@ -12,13 +12,12 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
+from tests.fixtures.cli import Meltemi
 from tests.fixtures.server import ServerProcess
 
 WORKFLOWS = """\
@@ -55,47 +54,6 @@ cli_shout:
   input:
     - text
 """
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@dataclass(frozen=True, slots=True)
-class Meltemi:
-    """Runs the installed ``meltemi`` command against one server."""
-
-    url: str
-    cwd: Path
-
-    def __call__(self, *args: str, code: int = 0) -> Result:
-        script = shutil.which("meltemi", path=str(Path(sys.executable).parent))
-        assert script, "the meltemi command is not installed: pip install -e ."
-        env = {**os.environ, "MELTEMI_URL": self.url, "NO_COLOR": "1", "COLUMNS": "200"}
-        done = subprocess.run(
-            [script, *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=self.cwd,
-            timeout=120,
-            check=False,
-        )
-        result = Result(done.returncode, done.stdout, done.stderr)
-        assert result.code == code, f"meltemi {' '.join(args)} exited {result.code}: {result}"
-        assert "Traceback" not in result.err
-        return result
-
-    def file(self, name: str, text: str) -> str:
-        path = self.cwd / name
-        path.write_text(text)
-        return str(path)
 
 
 @pytest.fixture(scope="module")
