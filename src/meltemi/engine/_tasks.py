@@ -15,7 +15,15 @@ from meltemi.engine import _policies, _workflow, dataflow
 from meltemi.engine._step import Step
 from meltemi.engine.commands import CancelRun, CancelTimer, RunAction, ScheduleTimer, StartWorkflow
 from meltemi.engine.events import ActionResult, TimerKind
-from meltemi.engine.records import ItemsState, JsonValue, Run, RunKind, TaskExecution, Trigger
+from meltemi.engine.records import (
+    ItemsState,
+    JsonValue,
+    Run,
+    RunKind,
+    TaskExecution,
+    Trigger,
+    WorkflowExecution,
+)
 from meltemi.engine.states import State
 from meltemi.expressions import EvaluationError, is_expression
 from meltemi.lang import ClauseKind, PublishSpec, TaskSpec, TaskType
@@ -203,7 +211,7 @@ def _start_run(
                 namespace=wf.namespace,
                 workbook=None,
                 input=action_input,
-                params={"env": dict(wf.env)},
+                params=_child_params(wf),
                 index=index,
             )
         )
@@ -623,3 +631,11 @@ def task_timeout(step: Step, task: TaskExecution) -> int:
         )
     except _policies.PolicyValueError:
         return 0
+
+
+def _child_params(wf: WorkflowExecution) -> dict[str, JsonValue]:
+    """What a sub-workflow inherits: the env, and whether to evaluate it."""
+    params: dict[str, JsonValue] = {"env": dict(wf.env)}
+    if "evaluate_env" in wf.params:
+        params["evaluate_env"] = wf.params["evaluate_env"]
+    return params

@@ -112,6 +112,8 @@ def start(spec: WorkflowSpec, request: StartRequest, ctx: StepContext) -> Step:
     )
     step = Step(ExecutionState(spec, wf), ctx)
     step.set_workflow(wf)
+    if not _evaluate_env(step):
+        return step
     if spec.vars:
         try:
             evaluated = dataflow.evaluate(
@@ -171,6 +173,25 @@ def check_completion(step: Step) -> None:
 def _fail_stuck(step: Step) -> None:
     if step.wf.state is State.RUNNING and _direct.fail_stuck_joins(step):
         step.later(lambda: check_completion(step))
+
+
+def _evaluate_env(step: Step) -> bool:
+    """Evaluates the expressions in the env's values, as Mistral does unless
+    ``params.evaluate_env`` is false: once, each against the env as given (so
+    ``b: <% env().a %>`` reads ``a``'s text). The evaluated env replaces the given one.
+    False when an expression fails (the execution has failed then)."""
+    wf = step.wf
+    raw = wf.env
+    if not raw or str(wf.params.get("evaluate_env", True)).lower() == "false":
+        return True
+    try:
+        evaluated = dataflow.evaluate(step.state, dict(raw), {"__env": dict(raw)}, None)
+    except EvaluationError as e:
+        fail(step, f"Failed to evaluate the env: {e}")
+        return False
+    if evaluated != raw:
+        step.set_workflow(wf.evolve(params={**wf.params, "env": evaluated}))
+    return True
 
 
 def failure_message(state: ExecutionState) -> str:

@@ -122,3 +122,62 @@ other:
     assert starts[0].workflow == "other"
     assert starts[0].root_id == wf_id
     assert sim.states[wf_id].workflow.state is State.SUCCESS
+
+
+ENV_WORKFLOWS = """
+version: '2.0'
+parent:
+  tasks:
+    call:
+      workflow: child
+      publish: {seen: <% task().result.seen %>}
+child:
+  tasks:
+    t:
+      action: std.noop
+      publish:
+        seen: <% env().dummy %>
+  output:
+    seen: <% $.seen %>
+wf:
+  tasks:
+    t:
+      action: std.noop
+      publish:
+        var1: <% env().var1 %>
+        var2: <% env().var2 %>
+"""
+
+
+def test_env_values_are_expressions_evaluated_at_start() -> None:
+    sim = Simulator.from_yaml(ENV_WORKFLOWS)
+    env = {"var1": "val1", "var2": "<% env().var1 %>", "nested": ["{{ 1 + 1 }}"]}
+    state = sim.execute("wf", params={"env": env})
+    assert task(state, "t").published == {"var1": "val1", "var2": "val1"}
+    assert state.workflow.env == {"var1": "val1", "var2": "val1", "nested": [2]}
+    assert env["var2"] == "<% env().var1 %>"  # the request is left as it was
+
+
+def test_evaluate_env_false_keeps_the_text() -> None:
+    sim = Simulator.from_yaml(ENV_WORKFLOWS)
+    env = {"var1": "val1", "var2": "<% env().var1 %>"}
+    state = sim.execute("wf", params={"env": env, "evaluate_env": False})
+    assert task(state, "t").published == {"var1": "val1", "var2": "<% env().var1 %>"}
+
+
+def test_sub_workflows_inherit_the_env_and_the_choice() -> None:
+    sim = Simulator.from_yaml(ENV_WORKFLOWS)
+    kept = "<% $.NOT.EVALUATED %>"
+    state = sim.execute("parent", params={"env": {"dummy": kept}, "evaluate_env": False})
+    assert state.workflow.state is State.SUCCESS
+    assert task(state, "call").published == {"seen": kept}
+    state = sim.execute("parent", params={"env": {"dummy": "<% 1 + 1 %>"}})
+    assert task(state, "call").published == {"seen": 2}
+
+
+def test_an_env_expression_that_fails_fails_the_execution() -> None:
+    sim = Simulator.from_yaml(ENV_WORKFLOWS)
+    state = sim.execute("wf", params={"env": {"bad": "<% $.nope.deeper %>"}})
+    assert state.workflow.state is State.ERROR
+    assert (state.workflow.state_info or "").startswith("Failed to evaluate the env:")
+    assert [t.name for t in state.iter_tasks()] == []
