@@ -273,3 +273,52 @@ def test_start_from_an_existing_execution(runtime: Runtime) -> None:
     final = runtime.wait(copy.id, timeout=30)
     assert final.output == {"message": "Hello, Bo!"}
     assert final.description == f"first Based on the execution '{first.id}'"
+
+
+LOOKING_AROUND = """
+version: '2.0'
+parent:
+  tasks:
+    deploy:
+      workflow: child
+      on-error: report
+    report:
+      action: std.noop
+      publish:
+        failed: <% tasks(execution().id, true, ERROR).select($.name) %>
+        results: <% tasks(execution().id, true).where($.name = ok).select($.result) %>
+        others: <% executions(state => SUCCESS).select($.name) %>
+        older: <% executions(toTime => execution().created_at).len() %>
+        later: <% executions(fromTime => '2999-01-01 00:00:00').len() %>
+child:
+  tasks:
+    ok:
+      action: std.echo output="fine"
+      on-success: broken
+    broken:
+      action: std.fail error_data="disk full"
+"""
+
+
+def test_tasks_and_executions_read_the_database(runtime: Runtime) -> None:
+    runtime.definitions.create_workflows(HELLO)
+    runtime.definitions.create_workflows(LOOKING_AROUND)
+    first = Executions(runtime).start("hello")
+    assert runtime.wait(first.id, timeout=30).state is State.SUCCESS
+    time.sleep(1.1)  # executions() compares times to the second
+    execution = Executions(runtime).start("parent")
+    final = runtime.wait(execution.id, timeout=30)
+    assert final.state is State.SUCCESS, final.state_info
+    with runtime.db.read() as conn:
+        published = conn.execute(
+            sa.select(TASKS.c.published).where(
+                TASKS.c.workflow_execution_id == execution.id, TASKS.c.name == "report"
+            )
+        ).scalar_one()
+    assert published == {
+        "failed": ["deploy", "broken"],
+        "results": ["fine"],
+        "others": ["hello"],
+        "older": 1,
+        "later": 0,
+    }

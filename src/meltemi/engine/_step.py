@@ -23,6 +23,7 @@ class Step:
     def __init__(self, state: ExecutionState, ctx: StepContext) -> None:
         self.state = state
         self.ctx = ctx
+        state.world = ctx.world
         self._queue: deque[Callable[[], None]] = deque()
 
     @property

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from meltemi import expressions
-from meltemi.engine.records import JsonValue, TaskExecution
+from meltemi.engine.records import JsonValue, RunKind, TaskExecution, WorkflowExecution
 from meltemi.engine.state import ExecutionState
 from meltemi.lang._serialize import to_json
 
@@ -317,23 +317,7 @@ class Host:
                 task = self._state.tasks.get(task.id, task)
         else:
             task = self._state.latest(name)
-        return self._task_dict(task) if task is not None else None
-
-    def _task_dict(self, task: TaskExecution) -> dict[str, JsonValue]:
-        spec = self._state.spec.tasks.get(task.name)
-        return {
-            "id": task.id,
-            "name": task.name,
-            "spec": to_json(spec) if spec is not None else None,
-            "state": str(task.state),
-            "state_info": task.state_info,
-            "result": task.result,
-            "published": dict(task.published),
-            "type": str(task.type),
-            "workflow_execution_id": task.workflow_execution_id,
-            "created_at": format_time(task.created_at),
-            "updated_at": format_time(task.updated_at),
-        }
+        return task_dict(self._state, task) if task is not None else None
 
     def tasks(
         self,
@@ -342,14 +326,47 @@ class Host:
         state: str | None,
         flat: bool,
     ) -> JsonValue:
-        own = self._state.workflow.id
-        if workflow_execution_id not in (None, own):
+        """Mistral's ``tasks()``: the tasks of one execution (with ``recursive``, of its
+        sub-workflows too, depth first after its own), or without an id those of every
+        execution; ``state`` keeps the tasks in that state, ``flat`` drops sub-workflow
+        tasks in the same state as their sub-workflow. Without a world (a bare engine)
+        only this execution is known."""
+        world = self._state.world
+        if workflow_execution_id is None:
+            ids = world.execution_ids() if world is not None else [self._state.workflow.id]
+            found: list[JsonValue] = []
+            for wf_id in ids:
+                found += self._tasks_of(wf_id, recursive=False, state=state, flat=flat)
+            return found
+        return self._tasks_of(workflow_execution_id, recursive=recursive, state=state, flat=flat)
+
+    def _tasks_of(
+        self, wf_id: str, *, recursive: bool, state: str | None, flat: bool
+    ) -> list[JsonValue]:
+        execution = self._execution_state(wf_id)
+        if execution is None:
             return []
-        return [
-            self._task_dict(t)
-            for t in self._state.iter_tasks()
-            if state is None or t.state == state
-        ]
+        own: list[JsonValue] = []
+        nested: list[JsonValue] = []
+        for task in execution.iter_tasks():
+            children = [
+                r for r in execution.runs_of(task.id) if r.kind is RunKind.WORKFLOW and r.accepted
+            ]
+            wanted = state is None or task.state == state
+            if flat and any(child.state == task.state for child in children):
+                wanted = False
+            if wanted:
+                own.append(task_dict(execution, task))
+            if recursive:
+                for child in children:
+                    nested += self._tasks_of(child.id, recursive=True, state=state, flat=flat)
+        return own + nested
+
+    def _execution_state(self, wf_id: str) -> ExecutionState | None:
+        if wf_id == self._state.workflow.id:
+            return self._state
+        world = self._state.world
+        return world.state_of(wf_id) if world is not None else None
 
     def global_var(self, name: str) -> JsonValue:
         return self._state.workflow.context.get(name)
@@ -362,10 +379,67 @@ class Host:
         from_time: str | None,
         to_time: str | None,
     ) -> JsonValue:
+        """Mistral's ``executions()``: the workflow executions matching every filter;
+        this execution as it is now, the others as stored."""
         wf = self._state.workflow
-        if id not in (None, wf.id) or state not in (None, wf.state):
-            return []
-        return [{"id": wf.id, "name": wf.workflow_name, "state": str(wf.state)}]
+        world = self._state.world
+        if world is None:
+            rows = [execution_dict(wf)]
+        else:
+            rows = world.executions(
+                id=id,
+                root_execution_id=root_execution_id,
+                state=state,
+                from_time=from_time,
+                to_time=to_time,
+            )
+            rows = [execution_dict(wf) if row.get("id") == wf.id else row for row in rows]
+        return [
+            row
+            for row in rows
+            if (id is None or row["id"] == id)
+            and (root_execution_id is None or row["root_execution_id"] == root_execution_id)
+            and (state is None or row["state"] == state)
+        ]
+
+
+def task_dict(state: ExecutionState, task: TaskExecution) -> dict[str, JsonValue]:
+    """A task execution as ``task()`` and ``tasks()`` give it (Mistral's fields)."""
+    spec = state.spec.tasks.get(task.name)
+    return {
+        "id": task.id,
+        "name": task.name,
+        "spec": to_json(spec) if spec is not None else None,
+        "state": str(task.state),
+        "state_info": task.state_info,
+        "result": task.result,
+        "published": dict(task.published),
+        "type": str(task.type),
+        "workflow_execution_id": task.workflow_execution_id,
+        "created_at": format_time(task.created_at),
+        "updated_at": format_time(task.updated_at),
+    }
+
+
+def execution_dict(wf: WorkflowExecution) -> dict[str, JsonValue]:
+    """A workflow execution as ``executions()`` gives it."""
+    return {
+        "id": wf.id,
+        "name": wf.workflow_name,
+        "workflow_name": wf.workflow_name,
+        "workflow_id": wf.workflow_id,
+        "workflow_namespace": wf.namespace,
+        "description": wf.description,
+        "state": str(wf.state),
+        "state_info": wf.state_info,
+        "input": dict(wf.input),
+        "output": dict(wf.output) if isinstance(wf.output, Mapping) else wf.output,
+        "params": dict(wf.params),
+        "task_execution_id": wf.task_execution_id,
+        "root_execution_id": wf.root_id if wf.root_id != wf.id else None,
+        "created_at": format_time(wf.created_at),
+        "updated_at": format_time(wf.updated_at),
+    }
 
 
 def evaluate(

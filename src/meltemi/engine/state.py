@@ -17,19 +17,44 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from meltemi.engine.commands import Command
 from meltemi.engine.records import Run, TaskExecution, WorkflowExecution
 from meltemi.lang import WorkflowSpec, WorkflowType
 
 
+class World(Protocol):
+    """What lies outside the execution a step works on, read-only; the host provides
+    it for the expression functions that look there (``tasks()``, ``executions()``)."""
+
+    def state_of(self, workflow_execution_id: str) -> ExecutionState | None:
+        """Another workflow execution, as stored; None when there is none."""
+
+    def execution_ids(self) -> list[str]:
+        """Every workflow execution, oldest first."""
+
+    def executions(
+        self,
+        *,
+        id: str | None,
+        root_execution_id: str | None,
+        state: str | None,
+        from_time: str | None,
+        to_time: str | None,
+    ) -> list[dict[str, Any]]:
+        """Workflow executions matching every filter given (created_at in
+        [from_time, to_time)), as dicts, oldest first."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepContext:
-    """What the host gives a step: the time, and a source of new unique ids."""
+    """What the host gives a step: the time, a source of new unique ids, and
+    (optionally) a read-only view of other executions."""
 
     now: datetime
     new_id: Callable[[], str]
+    world: World | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +104,8 @@ class ExecutionState:
         self._journal_tasks: dict[str, None] = {}
         self._journal_runs: dict[str, None] = {}
         self._commands: list[Command] = []
+        # Set by each step from its context: other executions, for tasks()/executions().
+        self.world: World | None = None
 
     # -- building --------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from meltemi.engine import (
 )
 from meltemi.executor import ActionRequest
 from meltemi.persistence.executions import WriteBatch
+from meltemi.services._world import TransactionWorld
 from meltemi.services.errors import NotFound
 
 if TYPE_CHECKING:
@@ -91,9 +92,10 @@ class Transaction:
         self.finished_roots: set[str] = set()
         self.after_commit: list[Callable[[], None]] = []
         self.writes = WriteBatch()
+        self.world = TransactionWorld(self)
 
     def ctx(self) -> StepContext:
-        return StepContext(now=self.now, new_id=self.runtime.new_id)
+        return StepContext(now=self.now, new_id=self.runtime.new_id, world=self.world)
 
     # -- states --------------------------------------------------------------------------
 

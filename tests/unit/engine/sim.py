@@ -43,6 +43,7 @@ from meltemi.engine import (
     TaskExecution,
     TimerFired,
     WorkflowInputError,
+    dataflow,
     handle,
     start_workflow,
 )
@@ -98,7 +99,26 @@ class Simulator:
         return f"id-{next(self._ids):05d}"
 
     def ctx(self) -> StepContext:
-        return StepContext(now=self.now, new_id=self._new_id)
+        return StepContext(now=self.now, new_id=self._new_id, world=self)
+
+    # -- the world the engine sees (tasks(), executions()) -------------------------------
+
+    def state_of(self, workflow_execution_id: str) -> ExecutionState | None:
+        return self.states.get(workflow_execution_id)
+
+    def execution_ids(self) -> list[str]:
+        return list(self.states)
+
+    def executions(
+        self,
+        *,
+        id: str | None,
+        root_execution_id: str | None,
+        state: str | None,
+        from_time: str | None,
+        to_time: str | None,
+    ) -> list[dict[str, Any]]:
+        return [dataflow.execution_dict(s.workflow) for s in self.states.values()]
 
     def start(
         self,

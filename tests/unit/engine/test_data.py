@@ -181,3 +181,46 @@ def test_an_env_expression_that_fails_fails_the_execution() -> None:
     assert state.workflow.state is State.ERROR
     assert (state.workflow.state_info or "").startswith("Failed to evaluate the env:")
     assert [t.name for t in state.iter_tasks()] == []
+
+
+FAILING_TREE = """
+version: '2.0'
+parent:
+  tasks:
+    prepare:
+      action: std.noop
+      on-success: deploy
+    deploy:
+      workflow: child
+      on-error: report
+    report:
+      action: std.noop
+      publish:
+        failed: <% tasks(execution().id, true, ERROR).select([$.name, $.state_info]) %>
+        flat: <% tasks(execution().id, true, ERROR, true).select($.name) %>
+        mine: <% tasks(execution().id).select($.name) %>
+        everywhere: <% tasks().len() %>
+        running: <% executions(state => RUNNING).select($.name) %>
+        me: <% executions(execution().id).select([$.id, $.state]) %>
+child:
+  tasks:
+    ok:
+      action: std.noop
+      on-success: broken
+    broken:
+      action: std.fail error_data="disk full"
+"""
+
+
+def test_tasks_and_executions_see_sub_workflows_and_other_executions() -> None:
+    sim = Simulator.from_yaml(FAILING_TREE)
+    state = sim.execute("parent")
+    published = task(state, "report").published
+    (deploy, deploy_info), (broken, broken_info) = published["failed"]
+    assert (deploy, broken, broken_info) == ("deploy", "broken", "disk full")
+    assert "broken -> disk full" in deploy_info
+    assert published["flat"] == ["broken"]  # deploy is in the state of its sub-workflow
+    assert published["mine"] == ["prepare", "deploy", "report"]
+    assert published["everywhere"] == 5  # three here, two in the sub-workflow
+    assert published["running"] == ["parent"]
+    assert published["me"] == [[state.workflow.id, "RUNNING"]]
