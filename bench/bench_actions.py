@@ -2,13 +2,18 @@
 
     python bench/bench_actions.py                      # everything
     python bench/bench_actions.py --calls 200          # fewer HTTP calls
+    python bench/bench_actions.py --latency-ms 0 50    # the server's answer times
     python bench/bench_actions.py --noops 50000
 
 * ``http``: one with-items task makes ``--calls`` std.http GET requests to a local
-  HTTP server (a threaded ``http.server`` on loopback answering a small JSON body),
-  on the embedded runtime (SQLite file, WAL), at concurrency 50 and at concurrency 1
-  (one after another). Timed from the start of the execution to its end; reported
-  with calls per second and the server's peak of simultaneous requests.
+  HTTP server (a threaded ``http.server`` on loopback, HTTP/1.1 keep-alive, in a
+  child process so that it does not compete with Meltemi for the GIL, answering a
+  small JSON body after ``--latency-ms``: 0 and 20 by default, a service that answers
+  at once and one that takes as long as a real one), on the embedded runtime (SQLite
+  file, WAL), at concurrency 50 and at concurrency 1 (one after another). Timed from
+  the start of the execution to its end; reported with calls per second, Meltemi's
+  CPU time per call (the server's is not counted) and the server's peak of
+  simultaneous requests.
 * ``noop``: what the executor costs per std.noop action: run in-line on the calling
   thread (``Executor.run_now``, as the engine does for instant actions), and through
   the thread pool (``Executor.submit`` and wait for the report: a round trip through
@@ -20,8 +25,11 @@ Each line is printed as JSON as it is measured, then the table.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -30,6 +38,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from meltemi.actions import ActionContext, ActionRegistry, Outcome
 from meltemi.actions.std.basic import NoOpAction
@@ -57,6 +66,8 @@ BODY = json.dumps({"ok": True, "items": list(range(10))}).encode()
 
 
 class _Load:
+    """How many requests the server is answering now, at most, and in all."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.now = 0
@@ -74,41 +85,89 @@ class _Load:
             self.now -= 1
 
 
-@contextmanager
-def http_server() -> Iterator[tuple[str, _Load]]:
+def serve(latency_ms: float) -> None:
+    """The benchmark's HTTP server (run in its own process: ``--serve``).
+
+    ``GET /json`` answers BODY after sleeping ``latency_ms``; ``GET /stats`` answers
+    the load counters as JSON. HTTP/1.1 with keep-alive, as real services answer. The
+    port is printed on the first line of stdout; the server stops when stdin closes.
+    """
     load = _Load()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def do_GET(self) -> None:
+            if self.path == "/stats":
+                self._answer(json.dumps({"peak": load.peak, "total": load.total}).encode())
+                return
             load.enter()
             try:
-                time.sleep(0.002)  # a little work on the server's side, as a real one has
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(BODY)))
-                self.end_headers()
-                self.wfile.write(BODY)
+                if latency_ms > 0:
+                    time.sleep(latency_ms / 1000)
+                self._answer(BODY)
             finally:
                 load.leave()
 
+        def _answer(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    server.request_queue_size = 128
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
+    server.request_queue_size = 256
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(server.server_port, flush=True)
+    sys.stdin.read()  # until the parent closes our stdin (or dies)
+    server.shutdown()
+
+
+@contextmanager
+def http_server(latency_ms: float) -> Iterator[str]:
+    """Starts :func:`serve` in a child process (so it does not compete with Meltemi
+    for the GIL); yields the base URL."""
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--latency-ms", str(latency_ms)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        yield f"http://127.0.0.1:{server.server_port}/json", load
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
+        yield f"http://127.0.0.1:{port}"
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        assert child.stdin is not None
+        child.stdin.close()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
-def bench_http(calls: int, concurrency: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="meltemi-bench-") as tmp, http_server() as (url, load):
+def server_stats(base: str) -> dict[str, int]:
+    connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=10)
+    try:
+        connection.request("GET", "/stats")
+        stats: dict[str, int] = json.load(connection.getresponse())
+        return stats
+    finally:
+        connection.close()
+
+
+def bench_http(calls: int, concurrency: int, latency_ms: float) -> dict[str, Any]:
+    with (
+        tempfile.TemporaryDirectory(prefix="meltemi-bench-") as tmp,
+        http_server(latency_ms) as base,
+    ):
         runtime = Runtime(Database(sqlite_url(Path(tmp) / "bench.db")))
         runtime.start()
         try:
@@ -116,25 +175,28 @@ def bench_http(calls: int, concurrency: int) -> dict[str, Any]:
             started = time.perf_counter()
             cpu = time.process_time()
             execution = Executions(runtime).start(
-                "http_items", input={"url": url, "n": calls, "concurrency": concurrency}
+                "http_items",
+                input={"url": f"{base}/json", "n": calls, "concurrency": concurrency},
             )
             final = runtime.wait(execution.id, timeout=1800)
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu
         finally:
             runtime.stop(grace=0)
+        stats = server_stats(base)
     if final.state is not State.SUCCESS or final.output != {"statuses": [200]}:
         raise SystemExit(f"the benchmark workflow failed: {final.state} {final.state_info}")
     return {
         "bench": "http",
         "calls": calls,
         "concurrency": concurrency,
+        "latency_ms": latency_ms,
         "seconds": round(wall, 3),
         "calls_per_s": round(calls / wall, 1),
         "ms_per_call": round(wall / calls * 1000, 2),
         "cpu_ms_per_call": round(cpu / calls * 1000, 2),
-        "server_peak": load.peak,
-        "server_requests": load.total,
+        "server_peak": stats["peak"],
+        "server_requests": stats["total"],
     }
 
 
@@ -202,16 +264,28 @@ def bench_noop(n: int) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000, help="std.http calls per run")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        nargs="+",
+        default=[0.0, 20.0],
+        help="how long the HTTP server waits before answering (one table row pair each)",
+    )
     parser.add_argument("--noops", type=int, default=20000, help="std.noop actions per path")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve(args.latency_ms[0])
+        return
 
     http_rows = []
     if not args.skip_http:
-        for concurrency in (50, 1):
-            row = bench_http(args.calls, concurrency)
-            print(json.dumps(row), flush=True)
-            http_rows.append(row)
+        for latency_ms in args.latency_ms:
+            for concurrency in (50, 1):
+                row = bench_http(args.calls, concurrency, latency_ms)
+                print(json.dumps(row), flush=True)
+                http_rows.append(row)
     noop_rows = bench_noop(args.noops)
     for row in noop_rows:
         print(json.dumps(row), flush=True)
@@ -220,17 +294,21 @@ def main() -> None:
     if http_rows:
         print(f"std.http x {args.calls} through one with-items task (embedded, SQLite)")
         print(
-            f"{'concurrency':>11} {'seconds':>8} {'calls/s':>8} {'ms/call':>8} "
-            f"{'cpu ms/call':>11} {'server peak':>11}"
+            f"{'latency ms':>10} {'concurrency':>11} {'seconds':>8} {'calls/s':>8} "
+            f"{'ms/call':>8} {'cpu ms/call':>11} {'server peak':>11}"
         )
         for row in http_rows:
             print(
-                f"{row['concurrency']:>11} {row['seconds']:>8} {row['calls_per_s']:>8} "
-                f"{row['ms_per_call']:>8} {row['cpu_ms_per_call']:>11} {row['server_peak']:>11}"
+                f"{row['latency_ms']:>10g} {row['concurrency']:>11} {row['seconds']:>8} "
+                f"{row['calls_per_s']:>8} {row['ms_per_call']:>8} "
+                f"{row['cpu_ms_per_call']:>11} {row['server_peak']:>11}"
             )
-        if len(http_rows) == 2:
-            speedup = http_rows[1]["seconds"] / http_rows[0]["seconds"]
-            print(f"concurrency 50 is {speedup:.1f}x faster than one after another")
+        for fast, slow in zip(http_rows[::2], http_rows[1::2], strict=True):
+            speedup = slow["seconds"] / fast["seconds"]
+            print(
+                f"latency {fast['latency_ms']:g} ms: concurrency 50 is {speedup:.1f}x "
+                "faster than one after another"
+            )
         print()
     print(f"std.noop x {args.noops}: the executor's cost per action")
     print(f"{'path':<38} {'us/action':>10}")

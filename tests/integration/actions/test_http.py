@@ -115,6 +115,32 @@ def test_cookies_both_ways(http: HttpServer, run_action: RunAction) -> None:
     assert outcome.data["cookies"] == {"flavour": "oat"}
 
 
+def test_cookies_stay_with_their_call(http: HttpServer, run_action: RunAction) -> None:
+    """Calls share connection pools, never cookies: what a server sets in one call's
+    answer is not sent by the next call."""
+    first = run_action("std.http", {"url": f"{http.url}/cookie"})
+    assert first.data["cookies"] == {"flavour": "oat"}
+    second = run_action("std.http", {"url": f"{http.url}/cookie"})
+    assert second.data["content"] == {"got": None}
+
+
+def test_proxies_from_input_and_environment(
+    http: HttpServer, run_action: RunAction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test server plays the proxy: it sees the absolute URL."""
+    target = "http://localhost:9/echo"
+    given = run_action("std.http", {"url": target, "proxies": {"http": http.url}})
+    assert given.data["content"]["path"] == "/echo"
+    monkeypatch.setenv("HTTP_PROXY", http.url)
+    from_env = run_action("std.http", {"url": f"{target}?from=env"})
+    assert from_env.data["content"]["query"] == {"from": "env"}
+    assert [r.path for r in http.requests] == [target, f"{target}?from=env"]
+    monkeypatch.setenv("NO_PROXY", "localhost")  # read again: straight to port 9, refused
+    direct = run_action("std.http", {"url": target})
+    assert direct.error.startswith("Failed to send HTTP request: ConnectError")
+    assert len(http.requests) == 2
+
+
 def test_connection_refused(run_action: RunAction) -> None:
     from tests.integration.actions.servers import free_port
 
