@@ -84,11 +84,30 @@ def _check_target(spec: WorkflowSpec, params: Mapping[str, JsonValue]) -> None:
         )
 
 
+def _split_child_input(
+    spec: WorkflowSpec, request: StartRequest
+) -> tuple[Mapping[str, JsonValue], dict[str, JsonValue]]:
+    """The input and params of an execution.
+
+    A sub-workflow task may pass keys its workflow does not declare: Mistral makes them
+    the sub-execution's params instead of refusing them (so ``task_name`` picks a
+    reverse sub-workflow's target, and ``env: <% env() %>`` is accepted). What the child
+    inherits wins: its env stays the parent's, as Mistral's ``env()`` reads the root's.
+    A top-level execution's input is taken as given (and checked).
+    """
+    if request.parent_id is None:
+        return request.input, dict(request.params)
+    declared = {p.name for p in spec.input}
+    given = {k: v for k, v in request.input.items() if k in declared}
+    extra = {k: v for k, v in request.input.items() if k not in declared}
+    return given, {**extra, **request.params}
+
+
 def start(spec: WorkflowSpec, request: StartRequest, ctx: StepContext) -> Step:
     """Creates and starts a workflow execution; raises WorkflowInputError for bad input."""
-    workflow_input = prepare_input(spec, request.input)
-    _check_target(spec, request.params)
-    params = dict(request.params)
+    given, params = _split_child_input(spec, request)
+    workflow_input = prepare_input(spec, given)
+    _check_target(spec, params)
     params.setdefault("env", {})
     params.setdefault("namespace", request.namespace)
     wf = WorkflowExecution(

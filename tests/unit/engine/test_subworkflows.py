@@ -71,6 +71,49 @@ def test_bad_child_input_fails_the_parent_task() -> None:
     assert "missing 'x'" in (task(state, "call").state_info or "")
 
 
+def test_child_input_it_does_not_declare_becomes_its_params() -> None:
+    # Mistral 23.0.0 moves such keys into the sub-execution's params: `task_name` picks
+    # a reverse child's target, `env` is accepted but env() still reads the root's env.
+    sim = Simulator.from_yaml("""
+version: '2.0'
+parent:
+  tasks:
+    call:
+      workflow: child
+      input: {x: 1, extra: 2, env: {a: 5}}
+      publish: {got: <% task().result.r %>}
+    call_reverse:
+      workflow: reverse_child
+      input: {task_name: second}
+child:
+  input: [x]
+  tasks:
+    t:
+      action: std.echo output=<% [$.x, env()] %>
+      publish: {r: <% task().result %>}
+  output:
+    r: <% $.r %>
+reverse_child:
+  type: reverse
+  tasks:
+    first:
+      action: std.echo output=1
+    second:
+      requires: [first]
+      action: std.echo output=2
+    third:
+      requires: [second]
+      action: std.echo output=3
+""")
+    state = sim.execute("parent", params={"env": {"a": 1}})
+    assert state.workflow.state is State.SUCCESS
+    assert task(state, "call").published == {"got": [1, {"a": 1}]}
+    children = {s.workflow.workflow_name: s for s in sim.states.values() if s is not state}
+    assert children["child"].workflow.input == {"x": 1}
+    assert children["child"].workflow.params["extra"] == 2
+    assert tasks(children["reverse_child"]) == [("first", "SUCCESS"), ("second", "SUCCESS")]
+
+
 def test_nested_chain_of_sub_workflows() -> None:
     levels = 20
     text = (
