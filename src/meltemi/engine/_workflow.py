@@ -272,17 +272,23 @@ def succeed(step: Step, message: str | None) -> None:
 
 
 def fail(step: Step, message: str) -> None:
+    """Ends the execution in ERROR. Its output is, as in Mistral, ``result`` (the message)
+    updated with output-on-error, or with the final context when output-on-error is
+    absent or empty (so what the finished paths published is kept, and a published
+    ``result`` wins over the message)."""
     if step.wf.is_completed:
         return
     output: dict[str, JsonValue] = {"result": message}
-    if step.spec.output_on_error:
-        try:
-            extra = _evaluate_output(step, step.spec.output_on_error)
-            if isinstance(extra, dict):
-                output.update(extra)
-        except EvaluationError as e:
-            message = f"{message}\nFailed to evaluate output-on-error: {e}"
-            output["result"] = message
+    try:
+        extra = _evaluate_output(step, step.spec.output_on_error)
+    except EvaluationError as e:
+        message = f"{message}\nFailed to evaluate output-on-error: {e}"
+        output["result"] = message
+    else:
+        if not extra:
+            extra = dict(dataflow.final_context(step.state).values)
+        if isinstance(extra, dict):
+            output.update(extra)
     step.set_workflow(step.wf.evolve(state=State.ERROR, state_info=message, output=output))
     _notify_parent(step)
 

@@ -102,6 +102,50 @@ wf:
     assert tasks(state) == [("t1", "ERROR"), ("cleanup", "SUCCESS")]
 
 
+def test_failed_workflow_output_keeps_what_the_finished_paths_published() -> None:
+    # Mistral 23.0.0: without output-on-error, a failed workflow's output is its final
+    # context (the end tasks' outbound contexts) updated over {"result": state_info}.
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    a:
+      action: std.echo output=1
+      publish: {x: 1}
+    b:
+      action: std.fail
+      publish-on-error: {e: 2}
+    c:
+      action: std.echo output=3
+      publish: {z: 3}
+      on-success: d
+    d:
+      action: std.noop
+stop:
+  tasks:
+    a:
+      action: std.echo output=1
+      publish: {x: 1}
+      on-success:
+        - fail msg="stopped here"
+mine:
+  tasks:
+    a:
+      action: std.echo output=1
+      publish: {result: mine}
+      on-success: b
+    b:
+      action: std.fail
+""")
+    wf = sim.execute("wf").workflow
+    assert wf.state is State.ERROR
+    assert wf.output == {"result": wf.state_info, "x": 1, "e": 2, "z": 3}
+    stopped = sim.execute("stop").workflow
+    assert stopped.output == {"result": "stopped here", "x": 1}
+    # a published `result` wins over the message, as in Mistral
+    assert sim.execute("mine").workflow.output == {"result": "mine"}
+
+
 def test_conditional_transitions_fork() -> None:
     sim = Simulator.from_yaml("""
 version: '2.0'
