@@ -79,8 +79,11 @@ def on_task_completed(step: Step, task: TaskExecution) -> None:
     try:
         fired = _fired(step, task)
     except EvaluationError as e:
-        step.put_task(task.evolve(processed=True))
-        _workflow.fail(step, f"Failed to evaluate the transitions of task '{task.name}': {e}")
+        # As in Mistral, which force-fails the task: the task ends in ERROR with the
+        # reason, and the workflow fails with it (an on-error clause cannot handle it).
+        message = f"Failed to evaluate the transitions of task '{task.name}': {e}"
+        step.put_task(task.evolve(state=State.ERROR, state_info=message, processed=True))
+        _workflow.fail(step, message)
         return
     next_tasks = tuple(
         (target, str(event)) for target, _params, event in fired if target not in _COMMANDS

@@ -146,6 +146,32 @@ mine:
     assert sim.execute("mine").workflow.output == {"result": "mine"}
 
 
+def test_a_transition_that_cannot_be_evaluated_fails_the_task_and_the_workflow() -> None:
+    # Mistral 23.0.0 force-fails the task (ERROR), then the workflow, with the reason.
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    task1:
+      action: std.noop
+      on-success:
+        - task2: <% $.foobar %>
+      on-error: handler
+    task2:
+      action: std.noop
+    handler:
+      action: std.noop
+""")
+    state = sim.execute("wf")
+    wf = state.workflow
+    assert wf.state is State.ERROR
+    assert tasks(state) == [("task1", "ERROR")]
+    info = task(state, "task1").state_info or ""
+    assert "Failed to evaluate the transitions of task 'task1'" in info
+    assert "foobar" in info
+    assert wf.state_info == info
+
+
 def test_conditional_transitions_fork() -> None:
     sim = Simulator.from_yaml("""
 version: '2.0'
