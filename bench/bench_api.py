@@ -10,11 +10,14 @@ Two measurements, each printed as one JSON line and summed up in a table:
 
 Meltemi runs as ``meltemi server`` on a free port (never 8989, which the peer holds) with
 a fresh SQLite database. With ``--mistral-url`` the same is measured on the real Mistral
-(``../shared/peer``); filling it takes long (tens of executions per second at best), so
-``--mistral-executions`` is smaller by default and the table says how many were stored.
+(``../shared/peer``), with as many executions stored (filling 10,000 takes Mistral ~12
+minutes; ``--mistral-executions`` makes it fewer, and the table says how many were
+stored); with ``--mistral-pid`` its CPU per start and per GET too. Executions are left
+stored afterwards (a second run reuses them).
 
     python bench/bench_api.py                         # Meltemi only
-    python bench/bench_api.py --mistral-url http://127.0.0.1:8989/v2
+    python bench/bench_api.py --mistral-url http://127.0.0.1:8989/v2 \
+        --mistral-pid "$(cat ../shared/peer/.work/mistral.pid)"
 """
 
 from __future__ import annotations
@@ -62,14 +65,27 @@ class Report:
 
 
 def cpu_seconds(pid: int | None) -> float:
-    """CPU time (user + system) of a local process so far; 0 when unknown."""
+    """CPU time (user + system) of a local process and its descendants so far (the
+    peer's mistral-server forks one process per component); 0 when unknown."""
     if pid is None:
         return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        process = int(stat.parent.name)
+        parents[process] = int(fields[1])
+        ticks[process] = int(fields[11]) + int(fields[12])
+    tree = {pid}
+    grew = True
+    while grew:
+        found = {child for child, parent in parents.items() if parent in tree} - tree
+        grew = bool(found)
+        tree |= found
+    return sum(ticks.get(process, 0) for process in tree) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -313,6 +329,7 @@ def measure(
         query="limit=100&state=SUCCESS&sort_keys=created_at&sort_dirs=desc",
         requests=args.requests,
         **list_latency(url, args.requests, args.pages, pid),
+        load_average=round(os.getloadavg()[0], 2),
     )
 
 
@@ -323,20 +340,36 @@ def table(reports: list[Report]) -> str:
                 return row.get(key, "")
         return ""
 
+    columns = [  # (title, measure, key)
+        ("starts/s (16 clients)", "starts", "starts_per_s"),
+        ("POST p50 ms", "starts", "post_p50_ms"),
+        ("POST p99 ms", "starts", "post_p99_ms"),
+        ("CPU ms/start", "starts", "server_cpu_ms_per_start"),
+        ("stored", "stored", "executions"),
+        ("GET list p50 ms", "list", "first_page_p50_ms"),
+        ("GET list p99 ms", "list", "first_page_p99_ms"),
+        ("walk p50 ms", "list", "walk_p50_ms"),
+        ("walk p99 ms", "list", "walk_p99_ms"),
+        ("CPU ms/GET", "list", "server_cpu_ms_per_request"),
+    ]
     lines = [
-        "| target | starts/s (16 clients) | POST p50/p99 ms | CPU ms/start | stored "
-        "| GET list p50 ms | GET list p99 ms | walk p50/p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| target | " + " | ".join(title for title, _, _ in columns) + " |",
+        "|---|" + "---:|" * len(columns),
     ]
     for r in reports:
-        lines.append(
-            f"| {r.target} | {get(r, 'starts', 'starts_per_s')} "
-            f"| {get(r, 'starts', 'post_p50_ms')}/{get(r, 'starts', 'post_p99_ms')} "
-            f"| {get(r, 'starts', 'server_cpu_ms_per_start') or '-'} "
-            f"| {get(r, 'stored', 'executions')} | {get(r, 'list', 'first_page_p50_ms')} "
-            f"| {get(r, 'list', 'first_page_p99_ms')} "
-            f"| {get(r, 'list', 'walk_p50_ms')}/{get(r, 'list', 'walk_p99_ms')} |"
-        )
+        cells = [get(r, measure, key) for _, measure, key in columns]
+        lines.append(f"| {r.target} | " + " | ".join(str(c) if c else "-" for c in cells) + " |")
+    if len(reports) == 2:
+        cells = []
+        for _, measure, key in columns:
+            mine, theirs = get(reports[0], measure, key), get(reports[1], measure, key)
+            if key == "executions" or not all(isinstance(v, int | float) for v in (mine, theirs)):
+                cells.append("-")
+            elif key == "starts_per_s":  # higher is better: Meltemi's over Mistral's
+                cells.append(f"{mine / theirs:.1f}x" if theirs else "-")
+            else:  # lower is better: Mistral's over Meltemi's
+                cells.append(f"{theirs / mine:.1f}x" if mine else "-")
+        lines.append("| Meltemi's advantage | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -347,13 +380,25 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=10_000, help="stored for the list")
     parser.add_argument("--requests", type=int, default=300, help="GETs of the first page")
     parser.add_argument("--pages", type=int, default=100, help="pages walked with marker")
-    parser.add_argument("--fill-timeout", type=float, default=900)
+    parser.add_argument("--fill-timeout", type=float, default=1800)
     parser.add_argument("--port", type=int, default=0, help="Meltemi's port (never 8989)")
     parser.add_argument("--meltemi-url", help="measure a Meltemi already running at this URL")
     parser.add_argument("--no-meltemi", action="store_true", help="measure only the peer")
     parser.add_argument("--mistral-url", help="also measure the real Mistral at this /v2 URL")
-    parser.add_argument("--mistral-executions", type=int, default=2_000)
+    parser.add_argument(
+        "--mistral-executions",
+        type=int,
+        help="stored on Mistral for the list (default: --executions, for a like-for-like "
+        "list; filling 10,000 takes ~12 min at Mistral's ~15 starts/s)",
+    )
     parser.add_argument("--mistral-seconds", type=float, default=30)
+    parser.add_argument(
+        "--mistral-pid",
+        type=int,
+        help="pid of the local mistral-server master (../shared/peer/.work/mistral.pid): "
+        "CPU per start and per GET is summed over it and its workers (not PostgreSQL "
+        "nor RabbitMQ)",
+    )
     args = parser.parse_args()
 
     reports: list[Report] = []
@@ -374,7 +419,8 @@ def main() -> None:
         mistral = Report("mistral")
         reports.append(mistral)
         mistral_args = argparse.Namespace(**{**vars(args), "seconds": args.mistral_seconds})
-        measure(args.mistral_url, mistral, mistral_args, args.mistral_executions)
+        stored = args.mistral_executions or args.executions
+        measure(args.mistral_url, mistral, mistral_args, stored, args.mistral_pid)
     print()
     print(table(reports))
 
