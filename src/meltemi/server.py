@@ -9,6 +9,7 @@ picked up on the next start.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -90,6 +91,21 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+# Full collections run this much less often than Python's default (10): a long-running
+# server keeps many objects alive, and each full pass over them stops every thread.
+_FULL_COLLECTION_EVERY = 100
+
+
+def _settle_garbage_collector() -> None:
+    """Moves what start-up built (modules, specs, routes: ~120k objects) out of the
+    collector's sight and makes full collections rarer: each one took 60-80 ms and
+    was the slowest API request's whole excess. Cycles are still collected."""
+    gc.collect()
+    gc.freeze()
+    first, second, _ = gc.get_threshold()
+    gc.set_threshold(first, second, _FULL_COLLECTION_EVERY)
+
+
 def serve(settings: ServerSettings) -> None:
     url = settings.db_url or default_url()
     runtime = Runtime(
@@ -115,6 +131,7 @@ def serve(settings: ServerSettings) -> None:
         lifespan="off",
     )
     server = _Server(config)
+    _settle_garbage_collector()
     log.info(
         "server.started",
         extra={"url": f"http://{settings.host}:{settings.port}", "db": runtime.db.safe_url},
