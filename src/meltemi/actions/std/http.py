@@ -24,14 +24,11 @@ readings of what Mistral leaves to the ``requests`` library:
   request: ...``; a URL the egress rules forbid, or a body over the size limit, an
   error saying so (see :mod:`meltemi.actions.std.egress`).
 
-The request runs on the process's HTTP loop (one asyncio loop on its own daemon
-thread, shared by all std.http calls) while the worker thread waits for it, so it can
-be cancelled (a task timeout does this) while it waits to connect or for an answer.
-Each call has its own client (its cookies, auth, redirects and egress checks are its
-own, and cookies a server sets never reach another call), over connection pools
-shared by all calls with the same TLS verification and proxy: a keep-alive
-connection to a host is reused by a later call to it if it has been idle for less
-than a second.
+The request runs on the process's HTTP loop, over connection pools shared by all
+calls (:mod:`meltemi.actions.std._http_pool`), while the worker thread waits for it, so
+it can be cancelled (a task timeout does this) while it waits to connect or for an
+answer. Each call has its own client: its cookies, auth, redirects and egress checks
+are its own, and cookies a server sets never reach another call.
 
 std.mistral_http is asynchronous: the request carries the execution's headers
 (``Mistral-Workflow-Name``, ``Mistral-Workflow-Execution-Id``, ``Mistral-Task-Id``,
@@ -44,23 +41,19 @@ runs without its API, as in ``meltemi run``) are left out.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import functools
-import itertools
 import json as jsonlib
 import logging
-import os
 import ssl
-import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from meltemi.actions.base import Action, ActionContext, Outcome
 from meltemi.actions.errors import ActionError
+from meltemi.actions.std._http_pool import HttpLoop, Lease, environment_proxies, shard
 from meltemi.actions.std.egress import HttpSettings, UrlNotAllowed
 
 if TYPE_CHECKING:  # httpx is imported when a request is sent: it costs ~90 ms at start-up
@@ -71,23 +64,6 @@ log = logging.getLogger(__name__)
 CANCELLED = "Action was cancelled"
 # How often a waiting request looks at the context's cancellation flag.
 _CANCEL_POLL = 0.05
-# Idle keep-alive connections are closed after this long: less than the keep-alive
-# timeout of common servers (gunicorn: 2 s, uvicorn: 5 s), so that a connection the
-# server is about to close is seldom picked for a request.
-_KEEPALIVE_EXPIRY: Final = 1.0
-# Connection pools kept (one per TLS verification, proxy and shard); a call needing
-# another one gets a pool of its own, closed after it. A pool unused this long is closed.
-_MAX_POOLS: Final = 128
-_SWEEP_EVERY: Final = 5.0
-# Threads resolving host names for the HTTP loop (each blocks in getaddrinfo).
-_RESOLVERS: Final = 64
-# Each pool is split in shards, a worker thread using always the same one: httpx looks
-# at every connection of a pool on each request (~0.7 ms per request at 50 busy
-# connections); a shard holds few.
-_SHARDS: Final = 16
-
-# (TLS verification, proxy URL, shard)
-_PoolKey = tuple[str, str | None, int]
 
 
 class HttpInputError(ActionError):
@@ -147,7 +123,7 @@ class HttpAction(Action):
         if context.cancelled.is_set():
             return Outcome(cancelled=True, error=CANCELLED)
         future = asyncio.run_coroutine_threadsafe(
-            self._send(settings, headers, _shard()), _HttpLoop.shared().loop
+            self._send(settings, headers, shard()), HttpLoop.shared().loop
         )
         while not wait_futures((future,), timeout=_CANCEL_POLL).done:
             if context.cancelled.is_set():
@@ -183,8 +159,8 @@ class HttpAction(Action):
             if hops > 1:  # a redirect: the first URL was checked before the client existed
                 await settings.check(str(request.url))
 
-        pools = _HttpLoop.shared()
-        lease = _Lease()
+        pools = HttpLoop.shared()
+        lease = Lease()
         started = time.monotonic()
         try:
             await settings.check(self.url)
@@ -236,7 +212,7 @@ class HttpAction(Action):
     ) -> dict[str, httpx.AsyncBaseTransport | None]:
         """The proxies: the environment's (as httpx reads them), then the input's."""
         mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
-        for pattern, url in _environment_proxies().items():
+        for pattern, url in environment_proxies().items():
             mounts[pattern] = None if url is None else pool(url)
         for key, proxy in self.proxies.items():
             pattern = key if "://" in key else f"{key}://"
@@ -262,173 +238,6 @@ class MistralHttpAction(HttpAction):
         outcome = self.send(context, headers)
         # Started: the result comes through the API. Only a failure is reported now.
         return outcome if outcome.is_error else None
-
-
-class _Pool:
-    """A connection pool (an httpx transport) and the calls using it now."""
-
-    __slots__ = ("calls", "idle_since", "transport")
-
-    def __init__(self, transport: httpx.AsyncHTTPTransport) -> None:
-        self.transport = transport
-        self.calls = 0
-        self.idle_since = time.monotonic()
-
-
-class _Lease:
-    """The pools one call uses: given back (or closed, when the call's own) after it."""
-
-    __slots__ = ("own", "pools")
-
-    def __init__(self) -> None:
-        self.pools: list[_Pool] = []
-        self.own: list[httpx.AsyncHTTPTransport] = []
-
-
-class _HttpLoop:
-    """The process's asyncio loop for HTTP requests, on a daemon thread, and the
-    connection pools the requests share. Pools are used on the loop's thread only; a
-    pool unused for ``_SWEEP_EVERY`` seconds is closed (httpx closes expired
-    connections only when a pool is used again)."""
-
-    _shared: _HttpLoop | None = None
-    _lock = threading.Lock()
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        # Name resolution blocks a thread per lookup: as many as actions may run at once.
-        self.loop.set_default_executor(
-            ThreadPoolExecutor(max_workers=_RESOLVERS, thread_name_prefix="meltemi-http-dns")
-        )
-        self._pools: dict[_PoolKey, _Pool] = {}
-        self._sweeping = False
-        self._closing: set[asyncio.Task[None]] = set()
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name="meltemi-http", daemon=True
-        )
-        self._thread.start()
-
-    @classmethod
-    def shared(cls) -> _HttpLoop:
-        found = cls._shared
-        if found is not None:
-            return found
-        with cls._lock:
-            if cls._shared is None:
-                cls._shared = cls()
-                atexit.register(cls._shared.stop)
-            return cls._shared
-
-    @classmethod
-    def forget(cls) -> None:
-        """In a forked child: the loop's thread did not come along; start afresh."""
-        cls._shared = None
-        cls._lock = threading.Lock()
-
-    def transport(
-        self, ssl_context: ssl.SSLContext, key: _PoolKey, lease: _Lease
-    ) -> httpx.AsyncHTTPTransport:
-        """The pool for ``key`` (TLS verification, proxy, shard), made with
-        ``ssl_context`` if new, lent to ``lease``."""
-        import httpx
-
-        pool = self._pools.get(key)
-        if pool is None:
-            transport = httpx.AsyncHTTPTransport(
-                verify=ssl_context,
-                proxy=key[1],
-                limits=httpx.Limits(
-                    max_connections=None,
-                    max_keepalive_connections=None,
-                    keepalive_expiry=_KEEPALIVE_EXPIRY,
-                ),
-            )
-            if len(self._pools) >= _MAX_POOLS:
-                lease.own.append(transport)
-                return transport
-            pool = self._pools[key] = _Pool(transport)
-            if not self._sweeping:
-                self._sweeping = True
-                self.loop.call_later(_SWEEP_EVERY, self._sweep)
-        pool.calls += 1
-        lease.pools.append(pool)
-        return pool.transport
-
-    async def give_back(self, lease: _Lease) -> None:
-        now = time.monotonic()
-        for pool in lease.pools:
-            pool.calls -= 1
-            pool.idle_since = now
-        for transport in lease.own:
-            await transport.aclose()
-
-    def _sweep(self) -> None:
-        now = time.monotonic()
-        for key, pool in list(self._pools.items()):
-            if pool.calls == 0 and now - pool.idle_since >= _SWEEP_EVERY:
-                del self._pools[key]
-                task = self.loop.create_task(pool.transport.aclose())
-                self._closing.add(task)
-                task.add_done_callback(self._closing.discard)
-        self._sweeping = bool(self._pools)
-        if self._sweeping:
-            self.loop.call_later(_SWEEP_EVERY, self._sweep)
-
-    def stop(self) -> None:
-        """Closes the pools' connections and the loop (at exit)."""
-        if not self._thread.is_alive():
-            return
-
-        async def close() -> None:
-            pools, self._pools = list(self._pools.values()), {}
-            for pool in pools:
-                await pool.transport.aclose()
-
-        try:
-            asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=5)
-        except TimeoutError:
-            log.warning("http.pools_not_closed", extra={"after_s": 5})
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(timeout=5)
-        if not self._thread.is_alive():
-            self.loop.close()
-
-
-_thread_shard = threading.local()
-_next_shard = itertools.count()
-
-
-def _shard() -> int:
-    """The pool shard of the calling thread (given in turn to new threads)."""
-    shard: int | None = getattr(_thread_shard, "index", None)
-    if shard is None:
-        shard = _thread_shard.index = next(_next_shard) % _SHARDS
-    return shard
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_HttpLoop.forget)
-
-
-def _environment_proxies() -> dict[str, str | None]:
-    """httpx's proxies from the environment (``HTTP_PROXY``, ``NO_PROXY``, ...), read
-    again when those variables change."""
-    variables = tuple(
-        (name, value)
-        for name, value in os.environ.items()
-        if name[-6:].lower() == "_proxy" or name == "REQUEST_METHOD"
-    )
-    return _read_proxies(variables)
-
-
-@functools.lru_cache(maxsize=8)
-def _read_proxies(variables: tuple[tuple[str, str], ...]) -> dict[str, str | None]:
-    """(``variables``, what they read from os.environ, is the cache key only.)"""
-    # What httpx.AsyncClient(trust_env=True) reads, which it skips when given a transport.
-    from httpx._utils import get_environment_proxies
-
-    return get_environment_proxies()
 
 
 async def _read(response: httpx.Response, limit: int) -> bytes:
