@@ -67,6 +67,9 @@ class Listing:
     table: sa.FromClause
     columns: Mapping[str, sa.ColumnElement[Any]]
     default_sort: tuple[str, ...] = ("created_at",)
+    # Keys that order rows the sort keys leave tied, before the id (rows written in one
+    # transaction share their created_at).
+    tiebreak: tuple[str, ...] = ()
 
     def check_fields(self, names: Sequence[str], what: str) -> None:
         unknown = [n for n in names if n not in self.columns]
@@ -96,9 +99,10 @@ class Listing:
             if direction not in ("asc", "desc"):
                 raise InvalidInput("Unknown sort direction, must be 'desc' or 'asc'.")
         sort_dirs += [sort_dirs[0] if sort_dirs else "asc"] * (len(sort_keys) - len(sort_dirs))
-        if "id" not in sort_keys:
-            sort_keys.append("id")
-            sort_dirs.append(sort_dirs[-1] if sort_dirs else "asc")
+        for key in (*self.tiebreak, "id"):
+            if key not in sort_keys:
+                sort_keys.append(key)
+                sort_dirs.append(sort_dirs[-1] if sort_dirs else "asc")
         conditions = list(where)
         for name, flt in query.filters.items():
             self.check_fields([name], "filters")

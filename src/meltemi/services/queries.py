@@ -70,6 +70,7 @@ TASK_LISTING = Listing(
         "seq": TASKS.c.seq,
         "spec_id": WF.c.spec_id,
     },
+    tiebreak=("seq",),
 )
 
 _RUNS_FROM = RUNS.outerjoin(WF, WF.c.id == RUNS.c.workflow_execution_id)
@@ -97,6 +98,7 @@ ACTION_EXECUTIONS = Listing(
         "timeout": RUNS.c.timeout,
         "target": RUNS.c.target,
     },
+    tiebreak=("run_index", "attempt"),
 )
 
 
