@@ -22,7 +22,7 @@ _TOKEN: Final = re.compile(
         (?P<number>\d+(?:\.\d+)?(?![\w.]))
       | (?P<string>'[^'\\]*'|"[^"\\]*")
       | (?P<variable>\$(?:[A-Za-z_]\w*)?)
-      | (?P<name>[A-Za-z_]\w*)
+      | (?P<name>(?!__)[A-Za-z_]\w*)
       | (?P<operator><=|>=|!=|[-+*/=<>])
       | (?P<punctuation>[.,()\[\]])
     )""",
@@ -40,7 +40,7 @@ _Token = tuple[str, str]  # (kind, text)
 # operands joined by binary operators; an operand is a literal, $, $name, a bare
 # word or a call with literal arguments, then .name, .name(...) and [literal]
 # steps. Anything else goes to the recogniser below. A sub-grammar of it.
-_WORD = r"(?!(?:and|or|not|in|mod|is|if|then|else)\b)[A-Za-z_]\w*"
+_WORD = r"(?!(?:and|or|not|in|mod|is|if|then|else)\b|__)[A-Za-z_]\w*"
 _LITERAL = rf"""(?:\d+(?:\.\d+)?(?![\w.])|'[^'\\]*'|"[^"\\]*"|\$(?:[A-Za-z_]\w*)?|{_WORD})"""
 _ARGUMENTS = rf"\(\s*(?:{_LITERAL}(?:\s*,\s*{_LITERAL})*)?\s*\)"
 _OPERAND = (

@@ -94,10 +94,20 @@ def test_common_shapes_are_recognised(expression: str) -> None:
         "1.5.3",
         "$.a ? 1",
         "#",
+        "$.__execution",  # yaql's lexer refuses names that start with two underscores
+        "$.a.__b",
+        "__f()",
     ],
 )
 def test_anything_else_is_left_to_yaql(expression: str) -> None:
     assert not certainly_valid(expression)
+
+
+def test_names_with_two_leading_underscores_are_invalid_yaql() -> None:
+    # Mistral 23.0.0 refuses `<% $.__execution %>` at registration: "Lexical error:
+    # illegal character '_' at position 2".
+    assert check_syntax("<% $.__execution.id %>") != []
+    assert check_syntax("<% $._private + $__var %>") == []
 
 
 def test_the_quick_pattern_is_a_part_of_the_grammar() -> None:
