@@ -381,6 +381,12 @@ def run_finished(step: Step, run_id: str, result: ActionResult) -> None:
         new_state, output = State.ERROR, result.error
     else:
         new_state, output = State.SUCCESS, result.data
+    reason = output
+    if run.kind is RunKind.WORKFLOW and new_state is not State.SUCCESS and result.data is not None:
+        # As in Mistral, a sub-workflow task's result is the child's output also when
+        # the child failed (its state_info is there under "result"); the error is the
+        # task's state_info.
+        output = result.data
     run = step.put_run(run.evolve(state=new_state, output=output, updated_at=step.now))
     task = step.state.tasks.get(run.task_execution_id)
     if task is None or task.is_completed or not run.accepted:
@@ -388,7 +394,7 @@ def run_finished(step: Step, run_id: str, result: ActionResult) -> None:
     if task.items is not None:
         _item_finished(step, task)
         return
-    state_info = None if new_state is State.SUCCESS else describe(output) or str(new_state)
+    state_info = None if new_state is State.SUCCESS else describe(reason) or str(new_state)
     complete(step, task, new_state, state_info, result=output)
 
 

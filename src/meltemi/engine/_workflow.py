@@ -243,7 +243,7 @@ def _notify_parent(step: Step) -> None:
             parent_id=wf.parent_id,
             run_id=wf.id,
             state=wf.state,
-            output=wf.output if wf.state is State.SUCCESS else None,
+            output=wf.output,
             error=error,
         )
     )

@@ -17,8 +17,8 @@ ActionResult = Outcome
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunCompleted:
-    """An action run finished, or a sub-workflow run finished (then ``output`` is its
-    output on success, ``result.error`` its state_info on failure)."""
+    """An action run finished, or a sub-workflow run finished (then ``result.data`` is
+    its output, and on failure ``result.error`` its state_info)."""
 
     run_id: str
     result: ActionResult

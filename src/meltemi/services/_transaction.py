@@ -320,5 +320,7 @@ def _parent_event(command: NotifyParent) -> Event:
         return RunCompleted(run_id=command.run_id, result=ActionResult(data=command.output))
     return RunCompleted(
         run_id=command.run_id,
-        result=ActionResult(error=command.error, cancelled=command.state is State.CANCELLED),
+        result=ActionResult(
+            data=command.output, error=command.error, cancelled=command.state is State.CANCELLED
+        ),
     )

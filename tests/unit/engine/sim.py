@@ -216,7 +216,11 @@ class Simulator:
         result = (
             ActionResult(data=command.output)
             if command.state is State.SUCCESS
-            else ActionResult(error=command.error, cancelled=command.state is State.CANCELLED)
+            else ActionResult(
+                data=command.output,
+                error=command.error,
+                cancelled=command.state is State.CANCELLED,
+            )
         )
         self.send(command.parent_id, RunCompleted(run_id=command.run_id, result=result))
 

@@ -64,6 +64,36 @@ child:
     assert "boom -> no space left" in info
 
 
+def test_a_failed_child_output_is_the_parent_task_result() -> None:
+    # Mistral 23.0.0: task().result of a failed sub-workflow task is the child's output,
+    # its state_info under "result" next to what output-on-error gave; the task's
+    # state_info is the child's state_info.
+    sim = Simulator.from_yaml("""
+version: '2.0'
+parent:
+  tasks:
+    call:
+      workflow: child
+      publish-on-error: {got: <% task().result %>}
+      on-error: handle
+    handle:
+      action: std.noop
+child:
+  tasks:
+    boom:
+      action: std.fail error_data="no space left"
+  output-on-error:
+    why: child said no
+""")
+    state = sim.execute("parent")
+    assert state.workflow.state is State.SUCCESS
+    call = task(state, "call")
+    child_info = call.state_info or ""
+    assert "no space left" in child_info
+    assert call.result == {"result": child_info, "why": "child said no"}
+    assert call.published == {"got": call.result}
+
+
 def test_bad_child_input_fails_the_parent_task() -> None:
     sim = Simulator.from_yaml(PARENT_CHILD.replace("child x=<% $.n %>", "child y=1"))
     state = sim.execute("parent", {"n": 1})
