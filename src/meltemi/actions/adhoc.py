@@ -34,7 +34,9 @@ class AdHocAction(Action):
         values = {p.name: p.default for p in spec.input if not p.required}
         values.update(given)
         try:
-            base_input = expressions.evaluate(dict(spec.base_input), values)
+            # Mistral's data here is never empty (it holds the workflow's context), so
+            # the base-input is evaluated also for an action without input.
+            base_input = expressions.evaluate(dict(spec.base_input), values, even_if_empty=True)
         except expressions.ExpressionError as e:
             raise AdHocError(
                 f"ad-hoc action '{spec.name}': cannot evaluate its base-input: {e}"

@@ -250,6 +250,7 @@ def evaluate(
     host: ExpressionHost | None = None,
     *,
     task: str | None = None,
+    even_if_empty: bool = False,
 ) -> JsonValue:
     """Evaluates every expression in ``value`` against ``data``.
 
@@ -257,18 +258,20 @@ def evaluate(
     strings holding expressions are evaluated; other values pass through. Dicts and
     lists are copied, so the result never shares a container with ``value``. Neither
     ``value`` nor ``data`` is modified. As in Mistral, with empty ``data`` nothing is
-    evaluated and a copy of ``value`` is returned.
+    evaluated and a copy of ``value`` is returned, unless ``even_if_empty`` (for where
+    Mistral's data is never empty, e.g. an ad-hoc action's base-input).
 
     Args:
         value: what to evaluate (typically part of a spec: input, publish, output).
         data: the data root: ``$`` in YAQL, ``_`` in Jinja.
         host: the running engine, for ``task()``, ``execution()`` and the like.
         task: the task whose expression this is; only used in error messages.
+        even_if_empty: evaluate also when ``data`` is empty.
 
     Raises:
         EvaluationError: an expression could not be evaluated.
     """
-    if _is_empty(data):
+    if not even_if_empty and _is_empty(data):
         return _copy(value)
     return _walk(value, Session(data, host, task))
 
