@@ -98,9 +98,12 @@ def _check_version(reader: Reader, node: Node, path: str, *, required: bool) -> 
             )
         return
     value = version.scalar
-    # As Mistral's workbook schema: '2.0' or 2.0 (a workflow list lets anything through,
-    # but a document for another version of the language cannot mean what it says).
-    if value == "2.0" or (isinstance(value, float) and value == 2.0):
+    # As Mistral's schemas: '2.0', or the number 2.0 (written 2 too). A workflow list
+    # lets anything through there, but a document for another version of the language
+    # cannot mean what it says.
+    if value == "2.0" or (
+        isinstance(value, int | float) and not isinstance(value, bool) and value == 2
+    ):
         return
     reader.error(
         version,
@@ -172,7 +175,8 @@ def _workbook(reader: Reader, root: Node) -> Document:
                 if action is not None:
                     actions.append(action)
     if root.get("workflows") is None and root.get("actions") is None:
-        reader.error(
+        # Mistral registers such a workbook; it is most likely unfinished.
+        reader.warning(
             root,
             "",
             "empty-document",

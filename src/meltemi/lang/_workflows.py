@@ -330,12 +330,15 @@ def _check_task_name(reader: Reader, name: str, key_node: Node, path: str) -> No
             "shorten the task name",
         )
     if name in ENGINE_COMMANDS:
-        reader.error(
+        # Mistral accepts the task; it runs only as a start task, since a transition
+        # to its name runs the engine command.
+        reader.warning(
             key_node,
             path,
             "reserved-name",
-            f"'{name}' is an engine command and cannot be a task name",
-            f"rename the task; a transition to '{name}' runs the engine command, not the task",
+            f"'{name}' is an engine command: a transition to '{name}' runs the command, "
+            "never this task",
+            "rename the task",
         )
 
 

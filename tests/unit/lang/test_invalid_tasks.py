@@ -221,14 +221,6 @@ CASES = [
         "wrong-type",
     ),
     Case(
-        "engine command as a task name",
-        "version: '2.0'\nwf:\n  tasks:\n    fail:\n      action: std.noop\n",
-        4,
-        5,
-        "wf.tasks.fail",
-        "reserved-name",
-    ),
-    Case(
         "task name over 255 characters",
         "version: '2.0'\nwf:\n  tasks:\n    " + "t" * 256 + ":\n      action: std.noop\n",
         4,

@@ -11,6 +11,7 @@ diagnostic points at a real place (line and column from 1).
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import pytest
@@ -158,7 +159,8 @@ def mutated(draw: st.DrawFn, corpus: Path) -> str:
 
 def assert_only_definition_errors(text: str) -> None:
     result = parse(text, "mutant.yaml")
-    line_count = text.count("\n") + 1
+    # YAML breaks lines at CR, LF, CRLF, NEL and the Unicode separators too.
+    line_count = len(re.split("\r\n|[\r\n\x85\u2028\u2029]", text))
     for d in result.diagnostics:
         assert 1 <= d.line <= line_count, d
         assert d.column >= 1, d

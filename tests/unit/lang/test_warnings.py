@@ -163,6 +163,23 @@ CASES = [
         "wf.tasks.t1.type",
         "type-ignored",
     ),
+    # Mistral registers both of these; what they mean is almost surely not meant.
+    warning(
+        "engine command as a task name",
+        "version: '2.0'\nwf:\n  tasks:\n    fail:\n      action: std.noop\n",
+        4,
+        5,
+        "wf.tasks.fail",
+        "reserved-name",
+    ),
+    warning(
+        "workbook without workflows or actions",
+        "version: '2.0'\nname: wb\ndescription: to be written\n",
+        1,
+        1,
+        "",
+        "empty-document",
+    ),
 ]
 
 
@@ -182,3 +199,14 @@ def test_a_dropped_parameter_is_not_passed_and_the_others_are() -> None:
     result = parse(task('action: std.http url="http://x" verify=False'), "wf.yaml")
     assert result.document is not None
     assert result.document.workflow("wf").tasks["t1"].input == {"url": "http://x"}
+
+
+@pytest.mark.parametrize("version", ["'2.0'", "2.0", "2"])
+@pytest.mark.parametrize("kind", ["workflows", "workbook"])
+def test_version_2_may_be_written_as_a_string_or_a_number(version: str, kind: str) -> None:
+    # Mistral's schemas take '2.0' and the number 2.0, which YAML also reads from 2.
+    body = "wf:\n  tasks:\n    t1:\n      action: std.noop\n"
+    if kind == "workbook":
+        body = "name: wb\nworkflows:\n" + textwrap.indent(body, "  ")
+    result = parse(f"version: {version}\n{body}")
+    assert result.is_valid(strict=True), [d.message for d in result.diagnostics]
