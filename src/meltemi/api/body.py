@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
+from meltemi.api.encoding import utf8_safe
 from meltemi.services.errors import InvalidInput, ServiceError
 
 M = TypeVar("M", bound=BaseModel)
@@ -28,6 +29,32 @@ TEXT_BODY: dict[str, Any] = {
         "content": {"text/plain": {"schema": {"type": "string", "minLength": 1}}},
     }
 }
+
+
+#: ``openapi_extra`` of a validate operation: any text, even none (an empty or absent
+#: definition is answered as not valid, as Mistral does, rather than refused).
+VALIDATE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": False,
+        "description": "The definition to check, as YAML text (UTF-8).",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    }
+}
+
+#: The error a validate operation gives for an empty definition.
+EMPTY_DEFINITION = "the definition is empty; send it as text (YAML)"
+
+
+def validation(error: str | None) -> dict[str, Any]:
+    """A validate operation's answer: ``{"valid": true}`` or ``{"valid": false, "error"}``.
+
+    The error may quote the definition, and YAML escapes can make text that is no
+    Unicode (lone surrogates); those are written as escapes, so that the answer is
+    still UTF-8 JSON.
+    """
+    if error is None:
+        return {"valid": True}
+    return {"valid": False, "error": utf8_safe(error)}
 
 
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -56,10 +83,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_text(request: Request, limit: int) -> str:
-    """The body as UTF-8 text (definitions are sent as text/plain)."""
+async def read_text(request: Request, limit: int, *, allow_empty: bool = False) -> str:
+    """The body as UTF-8 text (definitions are sent as text/plain); an empty body is a
+    400 unless ``allow_empty``."""
     data = await read_body(request, limit)
     if not data.strip():
+        if allow_empty:
+            return ""
         raise InvalidInput("the request body is empty; send the definition as text (YAML)")
     try:
         return data.decode("utf-8-sig")
@@ -106,11 +136,17 @@ async def _text(request: Request) -> str:
     return await read_text(request, _limit(request))
 
 
+async def _text_or_empty(request: Request) -> str:
+    return await read_text(request, _limit(request), allow_empty=True)
+
+
 #: A definition body, read before the endpoint runs. Endpoints that take their body
 #: this way can be plain functions, which FastAPI runs in its thread pool: the services
 #: block (a database transaction, a wait for the engine), and must not block the event
 #: loop that serves every other request.
 TextBody = Annotated[str, Depends(_text)]
+#: A definition body to validate: as TextBody, but empty ('' then) is no error.
+TextToValidate = Annotated[str, Depends(_text_or_empty)]
 
 
 def model_body(model: type[BaseModel]) -> Any:

@@ -26,6 +26,16 @@ def timestamp(value: datetime | None) -> str | None:
     )
 
 
+def utf8_safe(text: str) -> str:
+    """Text that can be written as UTF-8: lone surrogates (which YAML's escapes can make
+    from a definition, and error messages then quote) become backslash escapes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meltemi.actions import ActionError
+from meltemi.api.encoding import utf8_safe
 from meltemi.api.models import Fault
 from meltemi.engine import EngineError
 from meltemi.errors import MeltemiError
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def fault(status: int, message: str) -> JSONResponse:
+    message = utf8_safe(message)
     body = {
         "faultcode": "Client" if status < 500 else "Server",
         "faultstring": message,

@@ -92,8 +92,15 @@ def list_query(
     default_sort: tuple[str, ...] = ("created_at",),
     known_fields: Iterable[str] = (),
 ) -> ListQuery:
-    """The ListQuery of a request; unknown fields and bad limits are 400s."""
+    """The ListQuery of a request; unknown parameters, fields and bad limits are 400s."""
     params = request.query_params
+    allowed = set(filters)
+    for name in params:
+        if name not in allowed and name not in PAGING and name not in IGNORED:
+            raise InvalidInput(
+                f'Unknown argument: "{name}"; this list takes '
+                f"{', '.join(sorted(allowed | PAGING | IGNORED))}"
+            )
     limit: int | None = None
     if params.get("limit") not in (None, ""):
         try:
@@ -108,7 +115,6 @@ def list_query(
         unknown = [f for f in fields if f not in known]
         if unknown:
             raise InvalidInput(f"Some fields do not exist [{', '.join(unknown)}]")
-    allowed = set(filters)
     chosen = {k: parse_filter(v) for k, v in params.items() if k in allowed}
     return ListQuery(
         limit=limit,

@@ -41,6 +41,11 @@ EXECUTIONS = Listing(
     },
 )
 
+# Tasks and action executions have no tags, nor stored params (as in Mistral, where
+# these columns are empty): a filter on them matches nothing.
+_NO_TAGS = sa.cast(sa.null(), sa.Text)
+_NO_PARAMS = sa.cast(sa.null(), sa.Text)
+
 _TASKS_FROM = TASKS.join(WF, WF.c.id == TASKS.c.workflow_execution_id)
 TASK_LISTING = Listing(
     _TASKS_FROM,
@@ -67,6 +72,7 @@ TASK_LISTING = Listing(
         "started_at": TASKS.c.started_at,
         "finished_at": TASKS.c.finished_at,
         "env": WF.c.params,
+        "tags": _NO_TAGS,
         "seq": TASKS.c.seq,
         "spec_id": WF.c.spec_id,
     },
@@ -89,6 +95,8 @@ ACTION_EXECUTIONS = Listing(
         "input": RUNS.c.input,
         "output": RUNS.c.output,
         "description": RUNS.c.description,
+        "tags": _NO_TAGS,
+        "params": _NO_PARAMS,
         "project_id": RUNS.c.project_id,
         "created_at": RUNS.c.created_at,
         "updated_at": RUNS.c.updated_at,
@@ -164,17 +172,67 @@ class Queries:
         return rows[0]
 
     def sub_executions(
-        self, execution_id: str, *, errors_only: bool = False, max_depth: int = -1
+        self,
+        execution_id: str | None = None,
+        *,
+        task_id: str | None = None,
+        errors_only: bool = False,
+        max_depth: int = -1,
+        only: Iterable[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """The sub-workflow executions below an execution, depth first."""
-        found: list[dict[str, Any]] = []
-        frontier = [execution_id]
+        """An execution and the sub-workflow executions below it, depth first (each
+        execution before its children, children in their tasks' order); or, with
+        ``task_id``, the sub-workflow executions of that task and all below them.
+
+        ``errors_only`` leaves out what hangs below tasks not in ERROR; ``max_depth``
+        (when not negative) how many levels of sub-workflows are followed.
+        """
+        if task_id is not None:
+            task = self.task(task_id)
+            if errors_only and task["state"] != "ERROR":
+                return []
+            start = self.executions(
+                ListQuery(), where=[WF.c.task_execution_id == task_id], only=only
+            )
+        else:
+            start = [self.execution(str(execution_id))]
+        if only is not None:
+            only = {*only, "task_execution_id", "parent_id"}
+        # Below the start, level by level: the children of each execution, each with
+        # its task's state and order.
+        children: dict[str, list[dict[str, Any]]] = {}
+        frontier = [row["id"] for row in start]
         depth = 0
         while frontier and (max_depth < 0 or depth < max_depth):
-            children = self.executions(ListQuery(), where=[WF.c.parent_id.in_(frontier)])
-            found += [c for c in children if not errors_only or c["state"] == "ERROR"]
-            frontier = [c["id"] for c in children]
+            rows = self.executions(
+                ListQuery(), where=[WF.c.parent_id.in_(frontier)], max_limit=1 << 30, only=only
+            )
+            found_tasks = {
+                t["id"]: t
+                for t in self.tasks(
+                    ListQuery(),
+                    where=[TASKS.c.id.in_({r["task_execution_id"] for r in rows})],
+                    max_limit=1 << 30,
+                )
+            }
+            kept = []
+            for row in rows:
+                parent = found_tasks.get(row["task_execution_id"])
+                if parent is None or (errors_only and parent["state"] != "ERROR"):
+                    continue
+                kept.append((parent["seq"], row))
+            kept.sort(key=lambda pair: pair[0])
+            for _seq, row in kept:
+                children.setdefault(str(row["parent_id"]), []).append(row)
+            frontier = [row["id"] for _seq, row in kept]
             depth += 1
+
+        found: list[dict[str, Any]] = []
+        stack = list(reversed(start))
+        while stack:
+            row = stack.pop()
+            found.append(row)
+            stack.extend(reversed(children.get(row["id"], [])))
         return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,10 +38,39 @@ def execution_report(
             "paused_tasks_count": 0,
         }
         tree = _workflow(conn, dict(root), stats, errors_only, max_depth, 0)
-    report: dict[str, Any] = {"statistics": stats}
+        estimated = _estimated_time(conn, dict(root))
+    report: dict[str, Any] = {"statistics": {**stats, "estimated_time": estimated}}
     if not statistics_only:
         report["root_workflow_execution"] = tree
     return report
+
+
+#: How many earlier successful executions of the workflow estimate a running one's time.
+ESTIMATE_FROM = 20
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _estimated_time(conn: sa.Connection, wf: dict[str, Any]) -> int:
+    """Seconds a RUNNING execution may still take: the mean duration of the workflow's
+    last successful executions less the time it has run (1 when past it; -1 when there
+    is nothing to go by). 0 for an execution that is not running."""
+    if wf["state"] != "RUNNING":
+        return 0
+    done = conn.execute(
+        sa.select(WF.c.created_at, WF.c.updated_at)
+        .where(WF.c.workflow_id == wf["workflow_id"], WF.c.state == "SUCCESS")
+        .order_by(WF.c.created_at.desc())
+        .limit(ESTIMATE_FROM)
+    ).all()
+    durations = [(_utc(end) - _utc(start)).total_seconds() for start, end in done if start and end]
+    if not durations:
+        return -1
+    elapsed = (datetime.now(UTC) - _utc(wf["created_at"])).total_seconds()
+    left = sum(durations) / len(durations) - elapsed
+    return max(int(left), 1) if left > 0 else 1
 
 
 _COUNTED = {
@@ -94,10 +124,11 @@ def _workflow(
             "state_info": task["state_info"],
             "created_at": _time(task["created_at"]),
             "updated_at": _time(task["updated_at"]),
-            "retry_count": task["retry_no"],
             "action_executions": [],
             "workflow_executions": [],
         }
+        if task["retry_no"]:  # only a task that was retried says how often
+            entry["retry_count"] = task["retry_no"]
         for run in runs:
             if run["kind"] == "action":
                 entry["action_executions"].append(

@@ -50,6 +50,10 @@ FILTERS = (
     "state",
     "state_info",
     "accepted",
+    "input",
+    "output",
+    "params",
+    "tags",
     "description",
 )
 

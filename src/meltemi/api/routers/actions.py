@@ -11,12 +11,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import TEXT_BODY, check_scope, read_text
+from meltemi.api.body import (
+    EMPTY_DEFINITION,
+    TEXT_BODY,
+    VALIDATE_BODY,
+    TextToValidate,
+    check_scope,
+    read_text,
+    validation,
+)
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import timestamp
 from meltemi.api.listing import list_parameters, list_query, page, select_fields
 from meltemi.api.models import Action, Actions, Validation
-from meltemi.lang import DefinitionError
 from meltemi.services.actions import FIELDS
 from meltemi.services.actions import Actions as ActionService
 from meltemi.services.errors import InvalidInput
@@ -87,15 +94,13 @@ def list_actions(request: Request, services: ServicesDep) -> dict[str, Any]:
     "/validate",
     response_model=Validation,
     response_model_exclude_none=True,
-    openapi_extra=TEXT_BODY,
+    openapi_extra=VALIDATE_BODY,
 )
-async def validate_actions(request: Request, services: ServicesDep) -> dict[str, Any]:
-    try:
-        text = await read_text(request, services.settings.max_body_bytes)
-    except DefinitionError as e:
-        return {"valid": False, "error": str(e)}
+def validate_actions(text: TextToValidate, services: ServicesDep) -> dict[str, Any]:
+    if not text:
+        return validation(EMPTY_DEFINITION)
     error = _actions(services).validate(text)
-    return {"valid": False, "error": error} if error else {"valid": True}
+    return validation(error or None)
 
 
 @router.get("/{identifier}", response_model=Action, response_model_exclude_unset=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 
@@ -49,6 +49,7 @@ TASK_FILTERS = (
     "workflow_name",
     "workflow_id",
     "workflow_execution_id",
+    "tags",
     "state",
     "state_info",
     "published",
@@ -56,17 +57,6 @@ TASK_FILTERS = (
     "created_at",
     "updated_at",
     "workflow_namespace",
-)
-TASK_STATES = (
-    "IDLE",
-    "RUNNING",
-    "SUCCESS",
-    "ERROR",
-    "DELAYED",
-    "WAITING",
-    "PAUSED",
-    "CANCELLED",
-    "SKIPPED",
 )
 
 
@@ -114,23 +104,13 @@ def _queries(services: ServicesDep) -> Queries:
     return Queries(services.runtime.db)
 
 
-def check_task_state_filter(request: Request) -> None:
-    value = request.query_params.get("state")
-    if value is not None and value not in TASK_STATES:
-        raise InvalidInput(
-            f"Invalid input for field/attribute state. Value: '{value}'. "
-            f"Value should be one of: {', '.join(TASK_STATES)}"
-        )
-
-
 @router.get(
     "",
     response_model=Tasks,
     response_model_exclude_unset=True,
-    openapi_extra=list_parameters(TASK_FILTERS, enums={"state": TASK_STATES}),
+    openapi_extra=list_parameters(TASK_FILTERS),
 )
 def list_tasks(request: Request, services: ServicesDep) -> dict[str, Any]:
-    check_task_state_filter(request)
     query = list_query(request, TASK_FILTERS, known_fields=TASK_FIELDS)
     rows = _queries(services).tasks(query, max_limit=services.settings.max_limit)
     return page(request, "tasks", rows, query, render_task)
@@ -220,11 +200,33 @@ def task_action_executions(task_id: str, request: Request, services: ServicesDep
 @router.get(
     "/{task_id}/workflow_executions", response_model=Executions, response_model_exclude_unset=True
 )
-@router.get("/{task_id}/executions", response_model=Executions, response_model_exclude_unset=True)
-def task_executions(task_id: str, services: ServicesDep) -> Any:
-    from meltemi.api.routers.executions import render
+def task_workflow_executions(task_id: str, services: ServicesDep) -> Any:
+    """The sub-workflow executions the task started (not those below them)."""
+    from meltemi.api.routers.executions import LISTED, render
     from meltemi.services.listing import ListQuery
 
     _queries(services).task(task_id)
-    rows = _queries(services).executions(ListQuery(), where=[WF.c.task_execution_id == task_id])
+    rows = _queries(services).executions(
+        ListQuery(), where=[WF.c.task_execution_id == task_id], only=LISTED
+    )
     return {"executions": [render(r, output=False) for r in rows]}
+
+
+@router.get("/{task_id}/executions", response_model=Executions, response_model_exclude_unset=True)
+def task_executions(
+    task_id: str,
+    services: ServicesDep,
+    errors_only: bool | Literal[""] = False,  # python-mistralclient sends 'errors_only='
+    max_depth: int = -1,
+    include_output: bool = False,
+) -> Any:
+    """The sub-workflow executions of the task and all below them, depth first."""
+    from meltemi.api.routers.executions import LISTED, render
+
+    rows = _queries(services).sub_executions(
+        task_id=task_id,
+        errors_only=errors_only is True,
+        max_depth=max_depth,
+        only=(*LISTED, "output") if include_output else LISTED,
+    )
+    return {"executions": [render(r, output=include_output) for r in rows]}

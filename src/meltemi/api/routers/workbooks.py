@@ -6,12 +6,19 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import TEXT_BODY, check_scope, read_text
+from meltemi.api.body import (
+    EMPTY_DEFINITION,
+    TEXT_BODY,
+    VALIDATE_BODY,
+    TextToValidate,
+    check_scope,
+    read_text,
+    validation,
+)
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import timestamp
 from meltemi.api.listing import list_parameters, list_query, page, select_fields
 from meltemi.api.models import Validation, Workbook, Workbooks
-from meltemi.lang import DefinitionError
 from meltemi.services.errors import InvalidInput
 from meltemi.services.workbooks import Workbooks as WorkbookService
 
@@ -116,15 +123,13 @@ def delete_workbook(name: str, services: ServicesDep, namespace: str = "") -> Re
     "/validate",
     response_model=Validation,
     response_model_exclude_none=True,
-    openapi_extra=TEXT_BODY,
+    openapi_extra=VALIDATE_BODY,
 )
-async def validate_workbook(request: Request, services: ServicesDep) -> dict[str, Any]:
-    try:
-        text = await read_text(request, services.settings.max_body_bytes)
-    except DefinitionError as e:
-        return {"valid": False, "error": str(e)}
+def validate_workbook(text: TextToValidate, services: ServicesDep) -> dict[str, Any]:
+    if not text:
+        return validation(EMPTY_DEFINITION)
     error = _workbooks(services).validate(text)
-    return {"valid": False, "error": error} if error else {"valid": True}
+    return validation(error or None)
 
 
 def _check_scope_filter(request: Request) -> None:

@@ -7,7 +7,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from meltemi.api.body import TEXT_BODY, TextBody, check_scope
+from meltemi.api.body import (
+    EMPTY_DEFINITION,
+    TEXT_BODY,
+    VALIDATE_BODY,
+    TextBody,
+    TextToValidate,
+    check_scope,
+    validation,
+)
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_text, timestamp
 from meltemi.api.listing import list_parameters, list_query, page, select_fields
@@ -158,8 +166,10 @@ def delete_workflow(
     "/validate",
     response_model=Validation,
     response_model_exclude_none=True,
-    openapi_extra=TEXT_BODY,
+    openapi_extra=VALIDATE_BODY,
 )
-def validate_workflows(text: TextBody, services: ServicesDep) -> dict[str, Any]:
+def validate_workflows(text: TextToValidate, services: ServicesDep) -> dict[str, Any]:
+    if not text:
+        return validation(EMPTY_DEFINITION)
     error = services.definitions.validate(text, DocumentKind.WORKFLOWS)
-    return {"valid": error is None, "error": error} if error else {"valid": True}
+    return validation(error or None)

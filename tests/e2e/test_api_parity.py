@@ -1,0 +1,236 @@
+"""Where the REST API answered otherwise than Mistral 23.0.0 (compared side by side with
+a real Mistral): status codes, which arguments a list takes, filter operators, state
+changes, sub-executions and the report. Each test runs against a real ``meltemi
+server``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.http import TEXT, eventually, fault
+
+NESTED = """
+version: '2.0'
+top:
+  tasks:
+    a:
+      workflow: mid
+      on-complete: [b]
+    b:
+      workflow: leaf
+      input: {fail: true}
+mid:
+  tasks:
+    m1:
+      workflow: leaf
+    m2:
+      with-items: i in [1, 2]
+      workflow: leaf
+leaf:
+  input: [fail: false]
+  tasks:
+    l:
+      action: std.echo output=1
+      on-success:
+        - f: <% $.fail %>
+    f:
+      action: std.fail
+ok:
+  tasks:
+    t:
+      action: std.noop
+bad:
+  tasks:
+    t:
+      action: std.fail
+waits:
+  tasks:
+    t:
+      action: std.async_noop
+"""
+
+
+@pytest.fixture(scope="module")
+def api(v2: httpx.Client) -> httpx.Client:
+    created = v2.post("/workflows", content=NESTED, headers=TEXT)
+    assert created.status_code == 201, created.text
+    return v2
+
+
+def run(api: httpx.Client, workflow: str, *, until: tuple[str, ...] = ("SUCCESS", "ERROR")) -> str:
+    started = api.post("/executions", json={"workflow_name": workflow})
+    assert started.status_code == 201, started.text
+    execution_id: str = started.json()["id"]
+
+    def ended() -> bool:
+        return api.get(f"/executions/{execution_id}").json()["state"] in until
+
+    eventually(ended)
+    return execution_id
+
+
+def _names(body: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(e["workflow_name"], e["state"]) for e in body["executions"]]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/workflows",
+        "/workbooks",
+        "/actions",
+        "/executions",
+        "/tasks",
+        "/action_executions",
+        "/environments",
+        "/cron_triggers",
+        "/event_triggers",
+    ],
+)
+def test_a_list_refuses_an_argument_it_does_not_know(api: httpx.Client, path: str) -> None:
+    message = fault(api.get(path, params={"zzz": "1"}), 400)
+    assert message.startswith('Unknown argument: "zzz"')
+    assert api.get(path, params={"limit": "1", "sort_dirs": "asc"}).status_code == 200
+
+
+def test_lists_take_the_filters_mistral_takes(api: httpx.Client) -> None:
+    # Tasks and action executions have no tags: a filter on them matches nothing.
+    run(api, "ok")
+    assert api.get("/tasks", params={"tags": "x"}).json()["tasks"] == []
+    assert api.get("/action_executions", params={"tags": "x"}).json()["action_executions"] == []
+    runs = api.get("/action_executions", params={"input": "has:zzz"}).json()
+    assert runs["action_executions"] == []
+    for name in ("include_output", "all_projects", "project_id", "nulls"):
+        value = "root_execution_id" if name == "nulls" else "false"
+        assert api.get("/executions", params={name: value}).status_code == 200, name
+
+
+def test_state_filters_take_operators(api: httpx.Client) -> None:
+    done = run(api, "ok")
+    failed = run(api, "bad")
+    listed = api.get("/executions", params={"state": "in:SUCCESS,ERROR"})
+    assert listed.status_code == 200, listed.text
+    ids = {e["id"] for e in listed.json()["executions"]}
+    assert {done, failed} <= ids
+    only_errors = api.get("/executions", params={"state": "neq:SUCCESS"}).json()
+    assert failed in {e["id"] for e in only_errors["executions"]}
+    assert done not in {e["id"] for e in only_errors["executions"]}
+    # No execution is ever in a state that does not exist (Mistral answers an empty list).
+    assert api.get("/executions", params={"state": "NOPE"}).json() == {"executions": []}
+
+    tasks = api.get("/tasks", params={"state": "in:ERROR", "workflow_execution_id": failed})
+    assert tasks.status_code == 200, tasks.text
+    assert [t["name"] for t in tasks.json()["tasks"]] == ["t"]
+    nested = api.get(f"/executions/{failed}/tasks", params={"state": "nin:ERROR"})
+    assert nested.json() == {"tasks": []}
+
+
+def test_tasks_of_an_unknown_execution_is_a_404(api: httpx.Client) -> None:
+    fault(api.get("/executions/00000000-0000-0000-0000-000000000000/tasks"), 404)
+
+
+def test_an_ended_execution_cannot_be_paused_or_made_to_succeed(api: httpx.Client) -> None:
+    done = run(api, "ok")
+    failed = run(api, "bad")
+    for execution_id, current in ((done, "SUCCESS"), (failed, "ERROR")):
+        message = fault(api.put(f"/executions/{execution_id}", json={"state": "PAUSED"}), 400)
+        assert f"from {current} to PAUSED" in message
+    message = fault(api.put(f"/executions/{failed}", json={"state": "SUCCESS"}), 400)
+    assert "from ERROR to SUCCESS" in message
+    # Ending an ended execution again changes nothing, as in Mistral.
+    for state in ("SUCCESS", "ERROR", "CANCELLED", "RUNNING"):
+        again = api.put(f"/executions/{done}", json={"state": state})
+        assert again.status_code == 200, again.text
+        assert again.json()["state"] == "SUCCESS"
+
+    cancelled = run(api, "waits", until=("RUNNING",))
+    assert api.put(f"/executions/{cancelled}", json={"state": "CANCELLED"}).status_code == 200
+    for state in ("PAUSED", "SUCCESS"):
+        fault(api.put(f"/executions/{cancelled}", json={"state": state}), 400)
+
+
+def test_sub_executions_start_with_the_execution_itself(api: httpx.Client) -> None:
+    top = run(api, "top")
+
+    def subs(**params: Any) -> list[tuple[str, str]]:
+        answer = api.get(f"/executions/{top}/executions", params=params)
+        assert answer.status_code == 200, answer.text
+        return _names(answer.json())
+
+    assert subs() == [
+        ("top", "ERROR"),
+        ("mid", "SUCCESS"),
+        ("leaf", "SUCCESS"),
+        ("leaf", "SUCCESS"),
+        ("leaf", "SUCCESS"),
+        ("leaf", "ERROR"),
+    ]
+    assert subs(errors_only="") == subs()  # what python-mistralclient sends
+    assert subs(errors_only="true") == [("top", "ERROR"), ("leaf", "ERROR")]
+    assert subs(max_depth=0) == [("top", "ERROR")]
+    assert subs(max_depth=1) == [("top", "ERROR"), ("mid", "SUCCESS"), ("leaf", "ERROR")]
+    with_output = api.get(f"/executions/{top}/executions", params={"include_output": "true"})
+    assert all("output" in e for e in with_output.json()["executions"])
+    assert all(
+        "output" not in e for e in api.get(f"/executions/{top}/executions").json()["executions"]
+    )
+    fault(api.get("/executions/00000000-0000-0000-0000-000000000000/executions"), 404)
+
+    tasks = api.get(f"/executions/{top}/tasks").json()["tasks"]
+    task_a = next(t["id"] for t in tasks if t["name"] == "a")
+    below = api.get(f"/tasks/{task_a}/executions").json()
+    assert _names(below) == [
+        ("mid", "SUCCESS"),
+        ("leaf", "SUCCESS"),
+        ("leaf", "SUCCESS"),
+        ("leaf", "SUCCESS"),
+    ]
+    assert _names(api.get(f"/tasks/{task_a}/executions", params={"max_depth": 0}).json()) == [
+        ("mid", "SUCCESS")
+    ]
+    assert api.get(f"/tasks/{task_a}/executions", params={"errors_only": "true"}).json() == {
+        "executions": []
+    }
+    direct = api.get(f"/tasks/{task_a}/workflow_executions").json()
+    assert _names(direct) == [("mid", "SUCCESS")]
+
+
+def test_report_statistics_have_the_estimated_time(api: httpx.Client) -> None:
+    done = run(api, "ok")
+    report = api.get(f"/executions/{done}/report").json()
+    assert report["statistics"]["estimated_time"] == 0
+    (task,) = report["root_workflow_execution"]["task_executions"]
+    assert "retry_count" not in task  # only a retried task has one (the CLI prints it)
+
+    running = run(api, "waits", until=("RUNNING",))
+    estimate = api.get(f"/executions/{running}/report").json()["statistics"]
+    assert estimate["estimated_time"] == -1  # no successful run of 'waits' to go by
+    api.put(f"/executions/{running}", json={"state": "CANCELLED"})
+
+
+@pytest.mark.parametrize("collection", ["workflows", "workbooks", "actions"])
+def test_validating_an_empty_definition_says_it_is_not_valid(
+    api: httpx.Client, collection: str
+) -> None:
+    answer = api.post(f"/{collection}/validate", content="", headers=TEXT)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["valid"] is False
+    assert "empty" in body["error"]
+    # Creating from nothing stays a 400.
+    fault(api.post(f"/{collection}", content="", headers=TEXT), 400)
+
+
+@pytest.mark.parametrize("collection", ["workflows", "workbooks", "actions"])
+def test_a_definition_quoting_lone_surrogates_is_answered_not_a_500(
+    api: httpx.Client, collection: str
+) -> None:
+    # A YAML escape can make a lone surrogate, which the error then quotes.
+    text = '{"\\ud91e": 1}'
+    fault(api.post(f"/{collection}", content=text, headers=TEXT), 400)
+    checked = api.post(f"/{collection}/validate", content=text, headers=TEXT)
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["valid"] is False
