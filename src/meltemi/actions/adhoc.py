@@ -43,7 +43,12 @@ class AdHocAction(Action):
             ) from e
         if not isinstance(base_input, dict):
             raise AdHocError(f"ad-hoc action '{spec.name}': base-input must give a mapping")
-        self.instance = base.bind(base_input)
+        try:
+            self.instance = base.bind(base_input)
+        except ActionInputError as e:
+            # The base's input comes from base-input: the ad-hoc action's own fault, a
+            # task error in Mistral (not a task that cannot start).
+            raise AdHocError(f"ad-hoc action '{spec.name}': {e}") from e
 
     def runs_instantly(self) -> bool:
         return self.base.is_instant(self.instance) and not self.spec.output
@@ -75,6 +80,10 @@ def adhoc_descriptor(name: str, spec: ActionSpec, base: ActionDescriptor) -> Act
             )
 
         def bind(self, given: Mapping[str, Any]) -> Action:
+            self.check(given)
+            return AdHocAction(spec, base, given)
+
+        def check(self, given: Mapping[str, Any]) -> None:
             declared = {p.name for p in spec.input}
             missing = [p.name for p in spec.input if p.required and p.name not in given]
             unexpected = [k for k in given if k not in declared]
@@ -82,7 +91,6 @@ def adhoc_descriptor(name: str, spec: ActionSpec, base: ActionDescriptor) -> Act
                 raise ActionInputError(
                     name, missing=missing, unexpected=unexpected, signature=self.input_text
                 )
-            return AdHocAction(spec, base, given)
 
         @property
         def is_sync(self) -> bool:

@@ -74,6 +74,12 @@ class ActionDescriptor:
 
     def bind(self, given: Mapping[str, Any]) -> Action:
         """An instance for this input; raises ActionInputError naming what is wrong."""
+        self.check(given)
+        instance: Action = self.cls(**given)
+        return instance
+
+    def check(self, given: Mapping[str, Any]) -> None:
+        """Raises ActionInputError when the input does not fit the action."""
         params = self.parameters
         names = {p.name for p in params}
         missing = [
@@ -84,8 +90,6 @@ class ActionDescriptor:
             raise ActionInputError(
                 self.name, missing=missing, unexpected=unexpected, signature=self.input_text
             )
-        instance: Action = self.cls(**given)
-        return instance
 
     @staticmethod
     def is_instant(instance: Any) -> bool:

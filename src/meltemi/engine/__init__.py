@@ -36,6 +36,7 @@ from meltemi.engine.events import (
     RerunRequested,
     ResumeRequested,
     RunCompleted,
+    RunRejected,
     RunStateChanged,
     SkipRequested,
     StopRequested,
@@ -87,6 +88,8 @@ def handle(state: ExecutionState, event: Event, ctx: StepContext) -> Decision:
 def _dispatch(step: Step, event: Event) -> None:  # one branch per event kind
     if isinstance(event, RunCompleted):
         _tasks.run_finished(step, event.run_id, event.result)
+    elif isinstance(event, RunRejected):
+        _tasks.run_rejected(step, event.run_id, event.reason)
     elif isinstance(event, TimerFired):
         _tasks.timer_fired(step, event.kind, event.task_id)
     elif isinstance(event, RunStateChanged):
@@ -129,6 +132,7 @@ __all__ = [
     "RunAction",
     "RunCompleted",
     "RunKind",
+    "RunRejected",
     "RunStateChanged",
     "ScheduleTimer",
     "SkipRequested",

@@ -141,7 +141,7 @@ def _evaluate_join(step: Step, name: str) -> None:
         _tasks.run(step, task)
         return
     if len(missed) > total - needed:
-        _tasks.complete(step, task, State.ERROR, f"Failed by tasks: {sorted(missed)}")
+        _tasks.complete(step, task, State.ERROR, f"Failed by tasks: {sorted(missed)}", result=[])
         return
     waiting = total - len(arrived) - len(missed)
     if total <= _SHOWN_NAMES:
@@ -165,5 +165,5 @@ def fail_stuck_joins(step: Step) -> bool:
     for task in sorted(stuck, key=lambda t: t.seq):
         arrived, _missed = step.state.join_progress(task.name)
         missing = sorted(n for n in step.spec.inbound(task.name) if n not in arrived)
-        _tasks.complete(step, task, State.ERROR, f"Failed by tasks: {missing}")
+        _tasks.complete(step, task, State.ERROR, f"Failed by tasks: {missing}", result=[])
     return True

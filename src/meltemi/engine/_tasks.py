@@ -98,6 +98,14 @@ def run(step: Step, task: TaskExecution) -> None:
             _workflow.pause(step, None)
             return
         timeout = _policies.count(step, task, policies.timeout, scope, "timeout")
+        # Mistral checks all its numeric policies before a task starts (a task with a
+        # negative retry count fails before its action runs), concurrency too.
+        _policies.count(step, task, policies.wait_after, scope, "wait-after")
+        if policies.retry is not None:
+            _policies.count(step, task, policies.retry.count, scope, "retry count")
+            _policies.count(step, task, policies.retry.delay, scope, "retry delay")
+        if not spec.with_items:
+            _policies.count(step, task, policies.concurrency, scope, "concurrency")
         wait = 0
         if not task.wait_before_done:
             wait = _policies.count(step, task, policies.wait_before, scope, "wait-before")
@@ -432,7 +440,42 @@ def cancel_runs(step: Step, task: TaskExecution) -> None:
 
 
 def fail(step: Step, task: TaskExecution, message: str) -> None:
-    complete(step, step.state.task(task.id), State.ERROR, message)
+    """A task that cannot run or complete: an expression of its input, with-items,
+    policies or publish fails, or its action cannot start (unknown, or input that does
+    not fit). As in Mistral, which force-fails such a task, the task ends in ERROR and
+    the workflow fails with it: no retry, no on-error or on-complete."""
+    task = step.state.task(task.id)
+    cancel_runs(step, task)
+    if task.timeout_timer is not None:
+        step.emit(CancelTimer(timer_id=task.timeout_timer))
+    step.put_task(
+        task.evolve(
+            state=State.ERROR,
+            state_info=message,
+            finished_at=step.now,
+            timeout_timer=None,
+            delayed_state=None,
+            delayed_info=None,
+            processed=True,
+            # Mistral's result of a task without an action result is an empty list.
+            result=[] if task.result is None else task.result,
+        )
+    )
+    _workflow.fail(step, _workflow.failure_message(step.state))
+
+
+def run_rejected(step: Step, run_id: str, reason: str) -> None:
+    """The host could not start a run's action (unknown, or its input does not fit)."""
+    run = step.state.runs.get(run_id)
+    if run is None or run.is_completed:
+        return
+    task = step.state.tasks.get(run.task_execution_id)
+    accepted = run.accepted
+    # Not accepted: the action never ran, so it gives the task no result.
+    step.put_run(run.evolve(state=State.ERROR, output=reason, accepted=False, updated_at=step.now))
+    if task is None or task.is_completed or not accepted:
+        return
+    fail(step, task, reason)
 
 
 def complete(
@@ -457,14 +500,18 @@ def complete(
     if result is not _KEEP:
         changes["result"] = result
     task = step.put_task(task.evolve(**changes))
-    if state in (State.SUCCESS, State.ERROR, State.SKIPPED):
-        task = _publish(step, task)
     spec = step.spec.task(task.name)
-    if not _keep_result(step, task, spec):
-        task = step.put_task(task.evolve(result=None))
-        for run in step.state.runs_of(task.id):
-            step.put_run(run.evolve(output=None))
-    if state is not State.SKIPPED and _after_completion(step, task, spec):
+    try:
+        if state in (State.SUCCESS, State.ERROR, State.SKIPPED):
+            task = _publish(step, task)
+        if not _keep_result(step, task, spec):
+            task = step.put_task(task.evolve(result=None))
+            for run in step.state.runs_of(task.id):
+                step.put_run(run.evolve(output=None))
+        if state is not State.SKIPPED and _after_completion(step, task, spec):
+            return
+    except TaskFailure as e:
+        fail(step, task, str(e))
         return
     task = step.state.task(task.id)
     if task.timeout_timer is not None:
@@ -516,9 +563,7 @@ def _publish(step: Step, task: TaskExecution) -> TaskExecution:
         branch = dataflow.evaluate(step.state, dict(spec.branch), scope, task)
         shared = dataflow.evaluate(step.state, {**spec.global_, **spec.atomic}, scope, task)
     except EvaluationError as e:
-        return step.put_task(
-            task.evolve(state=State.ERROR, state_info=f"Failed to publish variables: {e}")
-        )
+        raise TaskFailure(f"Failed to publish variables: {e}") from e
     task = step.put_task(task.evolve(published=branch if isinstance(branch, dict) else {}))
     if isinstance(shared, dict) and shared:
         wf = step.wf
@@ -554,7 +599,7 @@ def _after_completion(step: Step, task: TaskExecution, spec: TaskSpec) -> bool:
         if policies.retry is not None:
             return _retry(step, task, spec)
     except _policies.PolicyValueError as e:
-        step.put_task(task.evolve(state=State.ERROR, state_info=str(e)))
+        raise TaskFailure(str(e)) from e
     return False
 
 
@@ -573,6 +618,10 @@ def _retry(step: Step, task: TaskExecution, spec: TaskSpec) -> bool:
     )
     limit = _policies.count(step, task, retry.count, scope, "retry count")
     if limit == 0 or task.retry_no >= limit:
+        return False
+    if spec.join is not None and not step.state.runs_of(task.id):
+        # A join failed by its inbound tasks: Mistral's retry only decides the join
+        # again, which fails it again (those tasks are done), so it stays in ERROR.
         return False
     continue_on = _policies.flag(step, task, retry.continue_on, scope)
     break_on = _policies.flag(step, task, retry.break_on, scope)

@@ -25,6 +25,15 @@ class RunCompleted:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RunRejected:
+    """An action run could not start: no such action, or input that does not fit it.
+    As in Mistral, its task and the workflow fail (no retry, no on-error)."""
+
+    run_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunStateChanged:
     """A run that is not finished changed state (an async action or a sub-workflow
     paused or resumed)."""
@@ -85,6 +94,7 @@ class Continue:
 
 Event = (
     RunCompleted
+    | RunRejected
     | RunStateChanged
     | TimerFired
     | PauseRequested

@@ -193,11 +193,12 @@ def task_record(row: Row, values: Mapping[str, Any] | None) -> TaskExecution:
 
 
 def task_result(task: TaskExecution, runs: Sequence[Run]) -> Any:
-    """A task's result from its runs: one output, or the list of item outputs."""
+    """A task's result from its runs: one output, or the list of item outputs (as in
+    Mistral, an empty list when no run finished)."""
     accepted = sorted((r for r in runs if r.accepted and r.is_completed), key=lambda r: r.index)
     if task.items is not None:
         return [r.output for r in accepted]
-    return accepted[-1].output if accepted else None
+    return accepted[-1].output if accepted else []
 
 
 def _with_results(tasks: list[TaskExecution], runs: Sequence[Run]) -> list[TaskExecution]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from meltemi import engine
+from meltemi.actions import ActionInputError, ActionNotFound
 from meltemi.engine import (
     ActionResult,
     CancelRun,
@@ -37,6 +38,7 @@ from meltemi.engine import (
     ResumeWorkflow,
     RunAction,
     RunCompleted,
+    RunRejected,
     RunStateChanged,
     ScheduleTimer,
     StartRequest,
@@ -227,6 +229,15 @@ class Transaction:
             attempt=command.attempt,
             timeout=command.timeout,
         )
+        problem = self._refusal(action, command)
+        if problem is not None:
+            self.local.append(
+                (
+                    command.workflow_execution_id,
+                    RunRejected(run_id=command.run_id, reason=problem),
+                )
+            )
+            return
         if self.inline_budget > 0:
             outcome = self.runtime.executor.run_now(request)
             if outcome is not None:
@@ -239,6 +250,17 @@ class Transaction:
                 )
                 return
         self.dispatch.append(request)
+
+    def _refusal(self, action: str, command: RunAction) -> str | None:
+        """Why the action cannot start (unknown, or input that does not fit), if so."""
+        descriptor = self.runtime.registry.find(action, command.namespace)
+        if descriptor is None:
+            return str(ActionNotFound(action))
+        try:
+            descriptor.check(command.input)
+        except ActionInputError as e:
+            return str(e)
+        return None
 
     def _timer(self, state: ExecutionState, command: ScheduleTimer) -> None:
         fire_at = self.now + timedelta(seconds=command.delay)

@@ -32,6 +32,7 @@ from meltemi.engine import (
     ResumeWorkflow,
     RunAction,
     RunCompleted,
+    RunRejected,
     RunStateChanged,
     ScheduleTimer,
     StartRequest,
@@ -239,11 +240,14 @@ class Simulator:
             if run is None or run.state is not State.RUNNING:
                 return True
             action = self.actions.get(command.action)
-            result = (
-                action(dict(command.input))
-                if action
-                else ActionResult(error=f"Failed to find action [action_name={command.action}]")
-            )
+            if action is None:
+                reason = f"Failed to find action [action_name={command.action}]"
+                self.send(
+                    command.workflow_execution_id,
+                    RunRejected(run_id=command.run_id, reason=reason),
+                )
+                return True
+            result = action(dict(command.input))
             self.send(
                 command.workflow_execution_id, RunCompleted(run_id=command.run_id, result=result)
             )
