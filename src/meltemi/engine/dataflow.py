@@ -150,10 +150,20 @@ def inbound(state: ExecutionState, task: TaskExecution) -> Context:
     cached = state.contexts.get(key)
     if cached is not None and cached[0] is task:
         return cached[1]  # type: ignore[no-any-return]  # (record, Context) pairs
-    sources = [state.task(t.task_id) for t in task.triggered_by if t.task_id in state.tasks]
+    ids = [t.task_id for t in task.triggered_by]
+    if not ids and _is_join(state, task):
+        # A join that never started (failed by its inbound tasks): as in Mistral, it
+        # sees what the inbound tasks that did reach it published.
+        ids = [task_id for task_id, _event in state.join_progress(task.name)[0].values()]
+    sources = [state.task(i) for i in ids if i in state.tasks]
     result = merge_all([outbound(state, s) for s in sources])
     state.contexts[key] = (task, result)
     return result
+
+
+def _is_join(state: ExecutionState, task: TaskExecution) -> bool:
+    spec = state.spec.tasks.get(task.name)
+    return spec is not None and spec.join is not None
 
 
 def outbound(state: ExecutionState, task: TaskExecution) -> Context:
