@@ -238,3 +238,62 @@ wf:
     commands = [c for c in sim.log if isinstance(c, RunAction)]
     assert commands[0].input == {"output": "dflt"}
     assert tasks(state) == [("t1", "SUCCESS")]
+
+
+def test_retry_does_not_rerun_a_join_failed_by_its_inbound_tasks() -> None:
+    # In Mistral, retrying a join only decides it again; its inbound tasks are done,
+    # so the join fails again and stays in ERROR (it never runs).
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  task-defaults:
+    retry: {count: 1, delay: 0}
+  tasks:
+    t1:
+      on-success: joined
+    t2:
+      action: std.fail
+      on-success: joined
+    joined:
+      join: all
+""")
+    state = sim.execute("wf")
+    assert state.workflow.state is State.ERROR
+    assert task(state, "t2").state is State.ERROR
+    assert task(state, "joined").state is State.ERROR
+    assert [n for n, _s in tasks(state)].count("joined") == 1
+
+
+def test_concurrency_from_an_expression_is_checked_without_with_items() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  input: [c]
+  tasks:
+    t1:
+      action: std.echo output=1
+      concurrency: <% $.c %>
+""")
+    assert sim.execute("wf", {"c": 2}).workflow.state is State.SUCCESS
+    state = sim.execute("wf", {"c": -1})
+    assert state.workflow.state is State.ERROR
+    assert task(state, "t1").state is State.ERROR
+    assert "concurrency" in (task(state, "t1").state_info or "")
+
+
+def test_a_negative_retry_count_fails_the_task_before_its_action_runs() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  input: [n]
+  tasks:
+    t1:
+      action: std.echo output=1
+      retry:
+        count: <% $.n %>
+        delay: 0
+""")
+    state = sim.execute("wf", {"n": -1})
+    assert state.workflow.state is State.ERROR
+    assert task(state, "t1").state is State.ERROR
+    assert not [c for c in sim.log if isinstance(c, RunAction)]
