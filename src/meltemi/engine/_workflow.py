@@ -131,16 +131,15 @@ def start(spec: WorkflowSpec, request: StartRequest, ctx: StepContext) -> Step:
     )
     step = Step(ExecutionState(spec, wf), ctx)
     step.set_workflow(wf)
-    if not _evaluate_env(step):
-        return step
+    _evaluate_env(step)
     if spec.vars:
         try:
             evaluated = dataflow.evaluate(
                 step.state, dict(spec.vars), dataflow.workflow_scope(step.state, None), None
             )
         except EvaluationError as e:
-            fail(step, f"Failed to evaluate the workflow vars: {e}")
-            return step
+            # As in Mistral, which refuses to start the execution (HTTP 400).
+            raise WorkflowInputError(f"Failed to evaluate the workflow vars: {e}") from e
         if isinstance(evaluated, dict):
             step.set_workflow(step.wf.evolve(context={**step.wf.context, **evaluated}))
     if spec.type is WorkflowType.DIRECT:
@@ -194,23 +193,22 @@ def _fail_stuck(step: Step) -> None:
         step.later(lambda: check_completion(step))
 
 
-def _evaluate_env(step: Step) -> bool:
+def _evaluate_env(step: Step) -> None:
     """Evaluates the expressions in the env's values, as Mistral does unless
     ``params.evaluate_env`` is false: once, each against the env as given (so
     ``b: <% env().a %>`` reads ``a``'s text). The evaluated env replaces the given one.
-    False when an expression fails (the execution has failed then)."""
+    Raises WorkflowInputError when an expression fails: as in Mistral, the execution
+    is not started."""
     wf = step.wf
     raw = wf.env
     if not raw or str(wf.params.get("evaluate_env", True)).lower() == "false":
-        return True
+        return
     try:
         evaluated = dataflow.evaluate(step.state, dict(raw), {"__env": dict(raw)}, None)
     except EvaluationError as e:
-        fail(step, f"Failed to evaluate the env: {e}")
-        return False
+        raise WorkflowInputError(f"Failed to evaluate the env: {e}") from e
     if evaluated != raw:
         step.set_workflow(wf.evolve(params={**wf.params, "env": evaluated}))
-    return True
 
 
 def failure_message(state: ExecutionState) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from meltemi.engine import RunAction, StartWorkflow, State
+import pytest
+
+from meltemi.engine import RunAction, StartWorkflow, State, WorkflowInputError
 from tests.unit.engine.sim import Simulator, task
 
 
@@ -175,12 +177,27 @@ def test_sub_workflows_inherit_the_env_and_the_choice() -> None:
     assert task(state, "call").published == {"seen": 2}
 
 
-def test_an_env_expression_that_fails_fails_the_execution() -> None:
+def test_an_env_expression_that_fails_refuses_the_start() -> None:
     sim = Simulator.from_yaml(ENV_WORKFLOWS)
-    state = sim.execute("wf", params={"env": {"bad": "<% $.nope.deeper %>"}})
-    assert state.workflow.state is State.ERROR
-    assert (state.workflow.state_info or "").startswith("Failed to evaluate the env:")
-    assert [t.name for t in state.iter_tasks()] == []
+    with pytest.raises(WorkflowInputError, match=r"^Failed to evaluate the env:"):
+        sim.execute("wf", params={"env": {"bad": "<% $.nope.deeper %>"}})
+    assert sim.states == {}
+
+
+def test_a_vars_expression_that_fails_refuses_the_start() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  vars:
+    a: 1
+    b: <% $.a + 1 %>
+  tasks:
+    t:
+      action: std.noop
+""")
+    with pytest.raises(WorkflowInputError, match=r"^Failed to evaluate the workflow vars:"):
+        sim.execute("wf")
+    assert sim.states == {}
 
 
 FAILING_TREE = """
