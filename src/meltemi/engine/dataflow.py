@@ -422,13 +422,30 @@ def task_dict(state: ExecutionState, task: TaskExecution) -> dict[str, JsonValue
         "spec": to_json(spec) if spec is not None else None,
         "state": str(task.state),
         "state_info": task.state_info,
-        "result": task.result,
+        "result": _result_so_far(state, task),
         "published": dict(task.published),
         "type": str(task.type),
         "workflow_execution_id": task.workflow_execution_id,
         "created_at": format_time(task.created_at),
         "updated_at": format_time(task.updated_at),
     }
+
+
+def _result_so_far(state: ExecutionState, task: TaskExecution) -> JsonValue:
+    """A task's result; for one still going, Mistral's from its finished runs: an
+    empty list before any finished (also in the task's own input), the output of a
+    single one, or the list of them (always a list for with-items)."""
+    if task.result is not None or task.is_completed:
+        return task.result
+    done = sorted(
+        (r for r in state.runs_of(task.id) if r.accepted and r.is_completed),
+        key=lambda r: r.index,
+    )
+    results: list[JsonValue] = [r.output for r in done]
+    spec = state.spec.tasks.get(task.name)
+    if len(results) == 1 and (spec is None or not spec.with_items):
+        return results[0]
+    return results
 
 
 def execution_dict(wf: WorkflowExecution) -> dict[str, JsonValue]:

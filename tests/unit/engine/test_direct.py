@@ -325,3 +325,21 @@ wf:
     info = task(state, "t1").state_info or ""
     assert "$.missing.deeper" in info
     assert "t1" in info
+
+
+def test_a_task_that_has_not_run_has_an_empty_list_as_result() -> None:
+    # As in Mistral: task() in a task's own input, before any run finished, gives an
+    # empty list as result (so ``.content`` of it is an empty list too).
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.echo
+      input:
+        output: <% task().result.content %>
+      publish: {r: <% task().result %>}
+""")
+    state = sim.execute("wf")
+    assert state.workflow.state is State.SUCCESS
+    assert task(state, "t1").published == {"r": []}
