@@ -115,8 +115,12 @@ class Executions:
                 source_execution_id=source_execution_id,
             )
             state, decision = engine.start_workflow(spec, request, tx.ctx())
+            # The execution as it started, as Mistral answers a start: RUNNING (or
+            # ERROR when it could not start), even when its first tasks run in line
+            # and end it within this transaction.
+            started = state.workflow
             tx.started(state, decision)
-            return lambda: state.workflow
+            return lambda: started
 
         result: Callable[[], WorkflowExecution] | WorkflowExecution = runtime.call(start)
         return result if isinstance(result, WorkflowExecution) else result()
