@@ -219,7 +219,7 @@ def _start_run(
                 namespace=wf.namespace,
                 workbook=None,
                 input=action_input,
-                params=_child_params(wf),
+                params=_child_params(wf, task, index),
                 index=index,
             )
         )
@@ -688,9 +688,17 @@ def task_timeout(step: Step, task: TaskExecution) -> int:
         return 0
 
 
-def _child_params(wf: WorkflowExecution) -> dict[str, JsonValue]:
-    """What a sub-workflow inherits: the env, and whether to evaluate it."""
-    params: dict[str, JsonValue] = {"env": dict(wf.env)}
-    if "evaluate_env" in wf.params:
-        params["evaluate_env"] = wf.params["evaluate_env"]
+def _child_params(wf: WorkflowExecution, task: TaskExecution, index: int) -> dict[str, JsonValue]:
+    """A sub-workflow's params: as in Mistral, where it hangs (root execution, task
+    execution, with-items index), and what it inherits: the env, whether to evaluate
+    it, and the notification settings."""
+    params: dict[str, JsonValue] = {
+        "root_execution_id": wf.root_id,
+        "task_execution_id": task.id,
+        "index": index,
+        "env": dict(wf.env),
+    }
+    for key in ("evaluate_env", "notify"):
+        if key in wf.params:
+            params[key] = wf.params[key]
     return params

@@ -332,3 +332,37 @@ wf:
     sim.run()
     assert tasks(state) == [("t1", "SKIPPED"), ("t2", "SUCCESS")]
     assert state.workflow.state is State.SUCCESS
+
+
+def test_a_child_params_say_where_it_hangs() -> None:
+    # Mistral's sub-execution params: the root execution, the parent task execution
+    # and the with-items index, beside the namespace and the inherited env.
+    sim = Simulator.from_yaml("""
+version: '2.0'
+parent:
+  tasks:
+    call:
+      with-items: n in [1, 2]
+      workflow: child x=<% $.n %>
+child:
+  input: [x]
+  tasks:
+    t:
+      action: std.echo output=<% $.x %>
+""")
+    state = sim.execute("parent", params={"env": {"a": 1}})
+    assert state.workflow.state is State.SUCCESS
+    call = task(state, "call")
+    children = sorted(
+        (s.workflow for s in sim.states.values() if s is not state), key=lambda w: w.input["x"]
+    )
+    assert [c.params for c in children] == [
+        {
+            "root_execution_id": state.workflow.id,
+            "task_execution_id": call.id,
+            "index": i,
+            "env": {"a": 1},
+            "namespace": "",
+        }
+        for i in (0, 1)
+    ]
