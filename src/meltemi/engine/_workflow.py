@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -269,18 +270,19 @@ def succeed(step: Step, message: str | None) -> None:
     _notify_parent(step)
 
 
-def fail(step: Step, message: str) -> None:
-    """Ends the execution in ERROR. Its output is, as in Mistral, ``result`` (the message)
-    updated with output-on-error, or with the final context when output-on-error is
-    absent or empty (so what the finished paths published is kept, and a published
-    ``result`` wins over the message)."""
+def fail(step: Step, message: str | None, result: str | None = None) -> None:
+    """Ends the execution in ERROR. Its output is, as in Mistral, ``result`` (the message,
+    or ``result`` when given) updated with output-on-error, or with the final context
+    when output-on-error is absent or empty (so what the finished paths published is
+    kept, and a published ``result`` wins over the message)."""
     if step.wf.is_completed:
         return
-    output: dict[str, JsonValue] = {"result": message}
+    output: dict[str, JsonValue] = {"result": message if result is None else result}
     try:
         extra = _evaluate_output(step, step.spec.output_on_error)
     except EvaluationError as e:
-        message = f"{message}\nFailed to evaluate output-on-error: {e}"
+        reason = f"Failed to evaluate output-on-error: {e}"
+        message = f"{message}\n{reason}" if message else reason
         output["result"] = message
     else:
         if not extra:
@@ -303,11 +305,16 @@ def cancel(step: Step, message: str | None) -> None:
 def engine_command(
     step: Step, command: EngineCommand, params: Mapping[str, JsonValue], task: TaskExecution
 ) -> None:
-    """fail / succeed / pause, from a transition (``msg`` becomes the state_info)."""
+    """fail / succeed / pause, from a transition.
+
+    As in Mistral, ``msg`` becomes the state_info (an object as JSON text) and, for
+    ``fail``, the output's ``result`` (as text, an object in Python's notation); without
+    ``msg`` both stay empty.
+    """
     msg = params.get("msg")
-    message = str(msg) if msg is not None else None
+    message = None if msg is None else json.dumps(msg) if isinstance(msg, dict) else str(msg)
     if command is EngineCommand.FAIL:
-        fail(step, message or f"Failed by the 'fail' transition of task '{task.name}'")
+        fail(step, message, None if msg is None else str(msg))
     elif command is EngineCommand.SUCCEED:
         succeed(step, message)
     elif command is EngineCommand.PAUSE:

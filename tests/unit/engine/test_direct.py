@@ -222,6 +222,36 @@ failing:
     assert tasks(other) == [("t1", "SUCCESS"), ("t2", "SUCCESS")]
 
 
+def test_fail_command_msg_object_and_missing_msg() -> None:
+    """Mistral stores an object ``msg`` as JSON text in the state_info while the output's
+    ``result`` holds it as Python text; a ``fail`` without ``msg`` leaves both empty."""
+    sim = Simulator.from_yaml("""
+version: '2.0'
+with_object:
+  tasks:
+    t1:
+      action: std.echo
+      input:
+        output: {abc0: pqr}
+      on-success:
+        - fail msg=<% task().result %>
+without_msg:
+  tasks:
+    t1:
+      action: std.noop
+      on-success:
+        - fail
+""")
+    obj = sim.execute("with_object")
+    assert obj.workflow.state is State.ERROR
+    assert obj.workflow.state_info == '{"abc0": "pqr"}'
+    assert obj.workflow.output == {"result": "{'abc0': 'pqr'}"}
+    bare = sim.execute("without_msg")
+    assert bare.workflow.state is State.ERROR
+    assert bare.workflow.state_info is None
+    assert bare.workflow.output == {"result": None}
+
+
 def test_pause_command_holds_later_tasks_until_resume() -> None:
     sim = Simulator.from_yaml("""
 version: '2.0'
