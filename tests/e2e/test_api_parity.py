@@ -53,6 +53,17 @@ waits:
 """
 
 
+BOOK = """
+version: '2.0'
+name: {name}
+workflows:
+  w:
+    tasks:
+      t:
+        action: std.noop
+"""
+
+
 @pytest.fixture(scope="module")
 def api(v2: httpx.Client) -> httpx.Client:
     created = v2.post("/workflows", content=NESTED, headers=TEXT)
@@ -234,3 +245,63 @@ def test_a_definition_quoting_lone_surrogates_is_answered_not_a_500(
     checked = api.post(f"/{collection}/validate", content=text, headers=TEXT)
     assert checked.status_code == 200, checked.text
     assert checked.json()["valid"] is False
+
+
+def test_an_unsaved_action_run_has_a_null_id(api: httpx.Client) -> None:
+    ran = api.post("/action_executions", json={"name": "std.echo", "input": {"output": "hi"}})
+    assert ran.status_code == 201, ran.text
+    body = ran.json()
+    assert body["id"] is None
+    assert body["output"] == '{"result": "hi"}'
+    saved = api.post(
+        "/action_executions",
+        json={"name": "std.echo", "input": {"output": 1}, "params": {"save_result": True}},
+    )
+    assert saved.json()["id"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("GET", None),
+        ("POST", {"member_id": "other"}),
+    ],
+)
+def test_workflow_members_need_authentication(
+    api: httpx.Client, path: str, body: dict[str, str] | None
+) -> None:
+    workflow = api.get("/workflows/ok").json()
+    members = f"/workflows/{workflow['id']}/members"
+    assert "authentication" in fault(api.request(path, members, json=body), 400)
+    for method in ("GET", "PUT", "DELETE"):
+        fault(api.request(method, f"{members}/other", json={"status": "accepted"}), 400)
+    # The workflow itself is still there under its name, with a namespace path too.
+    assert api.get(f"/workflows/{workflow['id']}").status_code == 200
+
+
+@pytest.mark.parametrize("resource", ["executions", "tasks", "workbooks", "environments"])
+def test_getting_a_field_that_does_not_exist_is_a_400(api: httpx.Client, resource: str) -> None:
+    if resource == "executions":
+        identifier = run(api, "ok")
+    elif resource == "tasks":
+        identifier = api.get("/tasks", params={"limit": 1}).json()["tasks"][0]["id"]
+    elif resource == "workbooks":
+        book = BOOK.format(name="fielded")
+        assert api.post("/workbooks", content=book, headers=TEXT).status_code == 201
+        identifier = "fielded"
+    else:
+        assert (
+            api.post("/environments", json={"name": "fielded", "variables": {}}).status_code == 201
+        )
+        identifier = "fielded"
+    assert "zzz" in fault(api.get(f"/{resource}/{identifier}", params={"fields": "state,zzz"}), 400)
+    picked = api.get(f"/{resource}/{identifier}", params={"fields": "created_at"})
+    assert set(picked.json()) == {"id", "created_at"}
+
+
+def test_an_error_whose_first_line_ends_in_a_space_is_answered(api: httpx.Client) -> None:
+    # \x1e ends a line for Python: the header (the faultstring's first line) would end in
+    # a space, which HTTP forbids, and the server used to drop the connection.
+    answer = api.get("/workflows/%1E/members/0")
+    assert "authentication" in fault(answer, 400)
+    assert not answer.headers["Server-Error-Message"].endswith(" ")

@@ -35,8 +35,9 @@ def fault(status: int, message: str) -> JSONResponse:
     }
     header = message.splitlines()[0] if message else ""
     # A header value may hold printable ASCII only (a NUL from a query string would
-    # make the server drop the connection instead of answering).
-    header = "".join(c if " " <= c <= "~" else "?" for c in header[:1000])
+    # make the server drop the connection instead of answering), and may not begin or
+    # end with a space (a line cut at a control character such as \x1e may).
+    header = "".join(c if " " <= c <= "~" else "?" for c in header[:1000]).strip()
     return JSONResponse(body, status_code=status, headers={"Server-Error-Message": header})
 
 

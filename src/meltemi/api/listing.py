@@ -127,6 +127,15 @@ def list_query(
     )
 
 
+def requested_fields(fields: str | None, known: Iterable[str]) -> tuple[str, ...]:
+    """The ``fields`` of a GET of one resource; one that does not exist is a 400."""
+    wanted = _csv(fields)
+    unknown = [f for f in wanted if f not in set(known)]
+    if unknown:
+        raise InvalidInput(f"Some fields do not exist [{', '.join(unknown)}]")
+    return wanted
+
+
 def select_fields(item: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     if not fields:
         return item

@@ -154,10 +154,8 @@ def run_action(body: ActionExecutionBodyDep, services: ServicesDep) -> Any:
         target=target,
         timeout=_timeout(params),
     )
-    item = render_action_execution(row)
-    if item["id"] is None:
-        item.pop("id")
-    return item
+    # A result not saved has no id: "id": null, as Mistral answers.
+    return render_action_execution(row)
 
 
 @router.put(

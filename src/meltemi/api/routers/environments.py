@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from meltemi.api.body import check_scope, json_body, model_body
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
-from meltemi.api.listing import list_parameters, list_query, page, select_fields
+from meltemi.api.listing import list_parameters, list_query, page, requested_fields, select_fields
 from meltemi.api.models import EnvironmentBody
 from meltemi.services.errors import InvalidInput
 
@@ -78,7 +78,7 @@ def list_environments(request: Request, services: ServicesDep) -> dict[str, Any]
 @router.get("/{name}", response_model=Environment, response_model_exclude_unset=True)
 def get_environment(name: str, services: ServicesDep, fields: str | None = None) -> Any:
     item = render(services.environments.get(name))
-    return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
+    return select_fields(item, requested_fields(fields, FIELDS))
 
 
 @router.post(

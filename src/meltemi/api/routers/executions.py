@@ -9,7 +9,14 @@ from fastapi import APIRouter, Request, Response
 from meltemi.api.body import json_body, model_body
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
-from meltemi.api.listing import flag, list_parameters, list_query, page, select_fields
+from meltemi.api.listing import (
+    flag,
+    list_parameters,
+    list_query,
+    page,
+    requested_fields,
+    select_fields,
+)
 from meltemi.api.models import Execution, ExecutionBody, Executions, Tasks
 from meltemi.api.routers.tasks import (
     TASK_FIELDS,
@@ -130,11 +137,12 @@ def list_executions(request: Request, services: ServicesDep) -> dict[str, Any]:
 
 @router.get("/{execution_id}", response_model=Execution, response_model_exclude_unset=True)
 def get_execution(execution_id: str, services: ServicesDep, fields: str | None = None) -> Any:
+    wanted = requested_fields(fields, FIELDS)
     row = _queries(services).execution(execution_id)
     item = render(row)
     spec = services.definitions.spec(row["spec_id"])
     item["published_global"] = json_text(published_global(row, spec))
-    return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
+    return select_fields(item, wanted)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from meltemi.api.body import json_body, model_body
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
-from meltemi.api.listing import list_parameters, list_query, page, select_fields
+from meltemi.api.listing import list_parameters, list_query, page, requested_fields, select_fields
 from meltemi.api.models import ActionExecutions, Executions, Task, TaskBody, Tasks
 from meltemi.api.routers.action_executions import FIELDS as ACTION_FIELDS
 from meltemi.api.routers.action_executions import FILTERS as ACTION_FILTERS
@@ -147,8 +147,8 @@ def _global_names(spec: WorkflowSpec, row: dict[str, Any]) -> list[str]:
 
 @router.get("/{task_id}", response_model=Task, response_model_exclude_unset=True)
 def get_task(task_id: str, services: ServicesDep, fields: str | None = None) -> Any:
-    item = full_task(services, task_id)
-    return select_fields(item, tuple(f for f in (fields or "").split(",") if f))
+    wanted = requested_fields(fields, TASK_FIELDS)
+    return select_fields(full_task(services, task_id), wanted)
 
 
 @router.put(

@@ -17,7 +17,7 @@ from meltemi.api.body import (
 )
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import timestamp
-from meltemi.api.listing import list_parameters, list_query, page, select_fields
+from meltemi.api.listing import list_parameters, list_query, page, requested_fields, select_fields
 from meltemi.api.models import Validation, Workbook, Workbooks
 from meltemi.services.errors import InvalidInput
 from meltemi.services.workbooks import Workbooks as WorkbookService
@@ -84,7 +84,7 @@ def get_workbook(
     name: str, services: ServicesDep, namespace: str = "", fields: str | None = None
 ) -> dict[str, Any]:
     found = render(_workbooks(services).get(name, namespace))
-    return select_fields(found, tuple(f for f in (fields or "").split(",") if f))
+    return select_fields(found, requested_fields(fields, FIELDS))
 
 
 @router.post(

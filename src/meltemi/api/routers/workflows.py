@@ -19,9 +19,10 @@ from meltemi.api.body import (
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_text, timestamp
 from meltemi.api.listing import list_parameters, list_query, page, select_fields
-from meltemi.api.models import Validation, Workflow, Workflows
+from meltemi.api.models import Fault, Validation, Workflow, Workflows
 from meltemi.lang import DocumentKind
 from meltemi.services.definitions import WorkflowDefinition
+from meltemi.services.errors import InvalidInput
 
 router = APIRouter(prefix="/v2/workflows", tags=["workflows"])
 
@@ -81,6 +82,29 @@ def list_workflows(request: Request, services: ServicesDep) -> dict[str, Any]:
     query = list_query(request, FILTERS, known_fields=FIELDS)
     rows = services.definitions.list_workflows(query, services.settings.max_limit)
     return page(request, "workflows", rows, query, render)
+
+
+def _no_sharing(identifier: str) -> InvalidInput:
+    return InvalidInput(
+        "Resource sharing feature can only be supported with authentication enabled: "
+        f"workflow {identifier} cannot be shared, there are no other projects to share "
+        "it with"
+    )
+
+
+# Workflow members (sharing a workflow with other projects): always a 400, as in
+# Mistral without authentication.
+@router.get("/{identifier}/members", response_model=Fault, status_code=400)
+@router.post("/{identifier}/members", response_model=Fault, status_code=400)
+def members(identifier: str) -> Any:
+    raise _no_sharing(identifier)
+
+
+@router.get("/{identifier}/members/{member_id}", response_model=Fault, status_code=400)
+@router.put("/{identifier}/members/{member_id}", response_model=Fault, status_code=400)
+@router.delete("/{identifier}/members/{member_id}", response_model=Fault, status_code=400)
+def member(identifier: str, member_id: str) -> Any:
+    raise _no_sharing(identifier)
 
 
 @router.get("/{identifier}", response_model=Workflow, response_model_exclude_unset=True)
