@@ -505,7 +505,9 @@ def complete(
         if state in (State.SUCCESS, State.ERROR, State.SKIPPED):
             task = _publish(step, task)
         if not _keep_result(step, task, spec):
-            task = step.put_task(task.evolve(result=None))
+            # As in Mistral, with-items keeps one (empty) result per item.
+            cleared = [None for _ in task.result] if isinstance(task.result, list) else None
+            task = step.put_task(task.evolve(result=cleared))
             for run in step.state.runs_of(task.id):
                 step.put_run(run.evolve(output=None))
         if state is not State.SKIPPED and _after_completion(step, task, spec):
@@ -663,8 +665,13 @@ def timer_fired(step: Step, kind: TimerKind, task_id: str) -> None:
             return
         task = step.put_task(task.evolve(timeout_timer=None))
         timeout = task_timeout(step, task)
+        result: object = _KEEP
+        if task.items is not None:
+            # As in Mistral: the results of the items that finished in time.
+            done = (r for r in step.state.runs_of(task.id) if r.accepted and r.is_completed)
+            result = [r.output for r in sorted(done, key=lambda r: r.index)]
         cancel_runs(step, task)
-        complete(step, task, State.ERROR, f"Task timed out [timeout(s)={timeout}].")
+        complete(step, task, State.ERROR, f"Task timed out [timeout(s)={timeout}].", result=result)
         return
     if task.state is not State.DELAYED:
         return

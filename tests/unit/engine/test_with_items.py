@@ -100,3 +100,45 @@ wf:
     assert t.state_info == "One or more actions had failed."
     assert len(state.runs_of(t.id)) == 3
     assert "item 1: two is bad" in (state.workflow.state_info or "")
+
+
+def test_keep_result_false_keeps_one_empty_result_per_item() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t:
+      with-items: x in [1, 2]
+      action: std.echo output=<% $.x %>
+      keep-result: false
+      publish: {r: <% task().result %>}
+      on-success: u
+    u:
+      action: std.noop
+      publish: {later: <% task(t).result %>}
+""")
+    state = sim.execute("wf")
+    assert task(state, "t").published == {"r": [1, 2]}
+    assert task(state, "u").published == {"later": [None, None]}
+
+
+def test_a_timed_out_task_has_the_results_of_the_items_that_finished() -> None:
+    sim = Simulator.from_yaml(
+        """
+version: '2.0'
+wf:
+  tasks:
+    t:
+      with-items: x in [1, 2]
+      action: <% $.x = 2 and 'my.held' or 'std.echo' %>
+      input: {output: <% $.x %>}
+      timeout: 1
+      publish-on-error: {r: <% task().result %>}
+      on-error: noop
+""",
+        hold={"my.held"},
+    )
+    state = sim.execute("wf")
+    assert state.workflow.state is State.SUCCESS
+    assert task(state, "t").state is State.ERROR
+    assert task(state, "t").published == {"r": [1]}
