@@ -135,8 +135,13 @@ def test_workbook_verbs(meltemi: Meltemi) -> None:
     updated = meltemi.file("book2.yaml", WORKBOOK.replace("std.noop", "std.echo output=1"))
     assert "updated workbook cli_book" in meltemi("workbook", "update", updated).out
     assert "std.echo" in meltemi("workbook", "get", "cli_book", "-d").out
-    assert "deleted workbook cli_book" in meltemi("workbook", "delete", book["id"][:6]).out
+    deleted = meltemi("workbook", "delete", book["id"][:6]).out
+    assert "deleted workbook cli_book" in deleted
+    assert "stay registered as cli_book.*" in deleted
     assert meltemi("workbook", "list", "-o", "json").json() == []
+    # As in Mistral, the workbook's workflows stay until deleted one by one.
+    assert "cli_book.main" in meltemi("workflow", "list").out
+    assert "deleted workflow cli_book.main" in meltemi("workflow", "delete", "cli_book.main").out
     assert "cli_book.main" not in meltemi("workflow", "list").out
 
 

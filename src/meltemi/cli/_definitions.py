@@ -201,7 +201,14 @@ def _add_writes(group: click.Group, kind: Kind) -> None:
         for name in names:
             item = kind.find(client, name, namespace)
             kind.delete(client, str(item["name"]), namespace)
-            out.done(session, f"deleted {kind.name} {item['name']}", {"deleted": item["name"]})
+            message = f"deleted {kind.name} {item['name']}"
+            if kind.name == "workbook":
+                # As in Mistral; say so, since people expect the members to go too.
+                message += (
+                    f" (its workflows and actions stay registered as {item['name']}.*;"
+                    " 'meltemi workflow delete' removes them)"
+                )
+            out.done(session, message, {"deleted": item["name"]})
 
     delete.help = f"Delete {kind.resource} by name, id or id prefix."
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Connection
 
-from meltemi.lang import ActionSpec, Document, WorkflowSpec, spec_to_json
+from meltemi.lang import ActionSpec, WorkflowSpec, spec_to_json
 from meltemi.persistence.models import (
     ActionDefinitionRow,
     CronTriggerRow,
@@ -48,30 +48,6 @@ def input_text(spec: WorkflowSpec | ActionSpec) -> str:
 
 def member_text(name: str, body: Any) -> str:
     return yaml.safe_dump({"version": "2.0", name: body}, sort_keys=False)
-
-
-def drop_workbook_members(
-    conn: Connection, workbook: str, namespace: str, *, keep: Document | None
-) -> None:
-    """Deletes a workbook's workflows and actions, except those ``keep`` defines
-    (which are updated in place, so their ids stay)."""
-    kept_workflows = {f"{workbook}.{w.name}" for w in keep.workflows} if keep else set()
-    kept_actions = {f"{workbook}.{a.name}" for a in keep.actions} if keep else set()
-    members = conn.execute(
-        sa.select(WORKFLOWS.c.id, WORKFLOWS.c.name).where(
-            WORKFLOWS.c.workbook_name == workbook, WORKFLOWS.c.namespace == namespace
-        )
-    ).all()
-    doomed = [m.id for m in members if m.name not in kept_workflows]
-    check_no_triggers(conn, doomed, workbook, namespace)
-    conn.execute(WORKFLOWS.delete().where(WORKFLOWS.c.id.in_(doomed)))
-    conn.execute(
-        ACTIONS.delete().where(
-            ACTIONS.c.workbook_name == workbook,
-            ACTIONS.c.namespace == namespace,
-            ACTIONS.c.name.not_in(kept_actions),
-        )
-    )
 
 
 def save_actions(

@@ -44,7 +44,6 @@ from meltemi.persistence.models import (
 )
 from meltemi.services._members import (
     check_no_triggers,
-    drop_workbook_members,
     input_text,
     member_text,
     now_second,
@@ -456,7 +455,6 @@ class Definitions:
                     .where(WORKBOOKS.c.id == existing)
                     .values(definition=text, tags=list(document.tags), scope=scope, updated_at=now)
                 )
-                drop_workbook_members(conn, name, namespace, keep=document)
             self._save_workflows(
                 conn,
                 text,
@@ -464,7 +462,10 @@ class Definitions:
                 namespace,
                 scope,
                 name,
-                update=None if existing is not None else False,
+                # Upserts, also for a new workbook: a deleted workbook leaves its
+                # members behind (as in Mistral), and a workbook of the same name
+                # takes them over.
+                update=None,
                 bodies=bodies,
             )
             save_actions(
@@ -474,7 +475,7 @@ class Definitions:
                 namespace,
                 scope,
                 name,
-                mode="upsert" if existing is not None else "create",
+                mode="upsert",
             )
         self.forget_actions()
         return document

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from meltemi.lang import DocumentKind
-from meltemi.services._members import drop_workbook_members
 from meltemi.services.definitions import WORKBOOKS, Definitions
 from meltemi.services.errors import NotFound
 from meltemi.services.listing import Listing, ListQuery
@@ -48,16 +47,15 @@ class Workbooks:
             return LISTING.fetch(conn, query, max_limit=max_limit)
 
     def delete(self, name: str, namespace: str = "") -> None:
-        """Deletes a workbook with its workflows and actions (400 while a trigger
-        starts one of its workflows)."""
+        """Deletes a workbook. As in Mistral, its workflows and actions stay registered
+        (``<workbook>.<name>``) until deleted one by one, or taken over by a workbook
+        of the same name."""
         with self.db.write() as conn:
             row = _find(conn, name, namespace)
             if row is None:
                 where = f", namespace={namespace}" if namespace else ""
                 raise NotFound(f"Workbook not found [name={name}{where}]")
-            drop_workbook_members(conn, row["name"], namespace, keep=None)
             conn.execute(WORKBOOKS.delete().where(WORKBOOKS.c.id == row["id"]))
-        self.definitions.forget_actions()
 
     def validate(self, text: str) -> str | None:
         """None when the text is a valid workbook, else what is wrong."""
