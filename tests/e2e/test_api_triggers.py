@@ -119,6 +119,22 @@ def test_cron_trigger_conflicts_and_bad_bodies(v2: httpx.Client) -> None:
         create_workflow(v2, "checked")
     assert _cron(v2, name="hourly", workflow_input={"x": 1}).status_code == 201
     assert "hourly" in fault(_cron(v2, name="hourly", workflow_input={"x": 1}), 409)
+    # As in Mistral, a second name for the same workflow, input and schedule is a
+    # conflict too; a different input, first time or count is not.
+    assert "hourly" in fault(_cron(v2, name="twin", workflow_input={"x": 1}), 409)
+    first = "2999-01-01 00:00"
+    for name, changes in [
+        ("other-input", {"workflow_input": {"x": 2}}),
+        ("counted", {"workflow_input": {"x": 1}, "remaining_executions": 3}),
+        ("later", {"workflow_input": {"x": 1}, "first_execution_time": first}),
+    ]:
+        made = _cron(v2, name=name, **changes)
+        assert made.status_code == 201, made.text
+    assert "later" in fault(
+        _cron(v2, name="later-twin", workflow_input={"x": 1}, first_execution_time=first), 409
+    )
+    for name in ("other-input", "counted", "later"):
+        assert v2.delete(f"/cron_triggers/{name}").status_code == 204
     assert "JSON" in fault(
         v2.post("/cron_triggers", content="{", headers={"Content-Type": "application/json"}),
         400,
@@ -197,7 +213,13 @@ def test_event_triggers(v2: httpx.Client) -> None:
     fault(v2.put("/event_triggers/no-such-trigger", json={"name": "x"}), 404)
     assert "Duplicate" in fault(v2.post("/event_triggers", json=body), 409)
     fault(v2.post("/event_triggers", json={**body, "exchange": ""}), 400)
-    fault(v2.post("/event_triggers", json={**body, "workflow_id": "nope"}), 404)
+    # As in Mistral: a workflow_id that is no UUID is a bad request, an unknown one
+    # is not found.
+    assert "Expected a uuid" in fault(
+        v2.post("/event_triggers", json={**body, "workflow_id": "nope"}), 400
+    )
+    unknown = "00000000-0000-4000-8000-000000000000"
+    fault(v2.post("/event_triggers", json={**body, "workflow_id": unknown}), 404)
     fault(v2.post("/event_triggers", json={**body, "workflow_input": {"q": 1}}), 400)
     message = fault(v2.delete(f"/workflows/{workflow['id']}"), 400)
     assert "event triggers" in message

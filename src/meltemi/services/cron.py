@@ -140,6 +140,15 @@ class CronTriggers:
                         f"Duplicate entry for cron trigger: a trigger named '{name}' exists; "
                         "delete it first or choose another name"
                     )
+                _refuse_twin(
+                    conn,
+                    definition.name,
+                    pattern or None,
+                    first,
+                    count,
+                    dict(workflow_input or {}),
+                    dict(workflow_params or {}),
+                )
                 trigger_id = str(uuid.uuid4())
                 conn.execute(
                     CRON_TRIGGERS.insert().values(
@@ -364,3 +373,39 @@ def _environment(conn: Connection, name: str) -> dict[str, Any]:
     if variables is None:
         raise InvalidInput(f"Environment not found [name={name}]")
     return dict(variables[0] or {})
+
+
+def _refuse_twin(
+    conn: Connection,
+    workflow_name: str,
+    pattern: str | None,
+    first: datetime | None,
+    count: int | None,
+    workflow_input: dict[str, Any],
+    workflow_params: dict[str, Any],
+) -> None:
+    """As in Mistral, two triggers may not start the same workflow with the same input
+    and params on the same schedule (pattern, first time and count), whatever their
+    names: the second would only start every execution twice."""
+    c = CRON_TRIGGERS.c
+    same_pattern = c.pattern.is_(None) if pattern is None else c.pattern == pattern
+    rows = conn.execute(
+        sa.select(
+            c.name,
+            c.first_execution_time,
+            c.remaining_executions,
+            c.workflow_input,
+            c.workflow_params,
+        ).where(c.workflow_name == workflow_name, same_pattern)
+    ).all()
+    for row in rows:
+        if (
+            row.first_execution_time == first
+            and row.remaining_executions == count
+            and (row.workflow_input or {}) == workflow_input
+            and (row.workflow_params or {}) == workflow_params
+        ):
+            raise Duplicate(
+                f"Duplicate entry for cron trigger: '{row.name}' already starts "
+                f"'{workflow_name}' with the same input, params and schedule"
+            )

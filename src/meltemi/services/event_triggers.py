@@ -55,6 +55,14 @@ class EventTriggers:
                 f"Params {', '.join(REQUIRED)} must be provided for creating event trigger; "
                 f"missing: {', '.join(missing)}"
             )
+        try:
+            uuid.UUID(workflow_id)
+        except ValueError:
+            # As in Mistral, whose API types the field as a UUID.
+            raise InvalidInput(
+                f"Expected a uuid but received {workflow_id}: workflow_id takes the id of "
+                "a workflow (see GET /v2/workflows), not its name"
+            ) from None
         for key in FIXED:
             if len(given[key]) > 80:
                 raise InvalidInput(f"{key} is longer than 80 characters")
