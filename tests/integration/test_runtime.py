@@ -322,3 +322,62 @@ def test_tasks_and_executions_read_the_database(runtime: Runtime) -> None:
         "older": 1,
         "later": 0,
     }
+
+
+ADHOC_WORKBOOK = """
+version: '2.0'
+name: adhoc_wb
+actions:
+  greet_env:
+    base: std.echo
+    base-input:
+      output: <% env().greeting %>, <% $.who %>
+    input:
+      - who
+  later:
+    base: std.async_noop
+    output: (((<% $ %>)))
+workflows:
+  wf:
+    tasks:
+      greet:
+        action: greet_env who="Ann"
+        publish: {greeting: <% task().result %>}
+        on-success: wait
+      wait:
+        action: later
+        publish: {waited: <% task().result %>}
+"""
+
+
+def test_adhoc_actions_see_the_env_and_transform_results_sent_in(runtime: Runtime) -> None:
+    # As in Mistral: base-input is evaluated over the task's data (env() works), the
+    # action execution is named after the workbook action found, and the result of an
+    # async base action sent through the API goes through the ad-hoc output.
+    from meltemi.services.action_runs import ActionRuns
+
+    runtime.definitions.create_workbook(ADHOC_WORKBOOK)
+    execution = Executions(runtime).start("adhoc_wb.wf", params={"env": {"greeting": "Hi"}})
+
+    def waiting() -> list[Any]:
+        with runtime.db.read() as conn:
+            return list(
+                conn.execute(
+                    sa.select(RUNS.c.id).where(
+                        RUNS.c.task_name == "wait", RUNS.c.state == "RUNNING"
+                    )
+                ).scalars()
+            )
+
+    deadline = time.monotonic() + 30
+    while not waiting() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    ActionRuns(runtime).complete(waiting()[0], State.SUCCESS, "done")
+    final = runtime.wait(execution.id, timeout=30)
+    assert final.state is State.SUCCESS
+    with runtime.db.read() as conn:
+        runs = conn.execute(sa.select(RUNS.c.task_name, RUNS.c.name, RUNS.c.output)).all()
+    assert sorted(tuple(r) for r in runs) == [
+        ("greet", "adhoc_wb.greet_env", "Hi, Ann"),
+        ("wait", "adhoc_wb.later", "(((done)))"),
+    ]

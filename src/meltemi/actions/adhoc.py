@@ -1,7 +1,9 @@
 """Ad-hoc actions: a base action with preset input and an output transformation.
 
 ``base-input`` is evaluated against the ad-hoc action's own input (declared defaults
-applied) as ``$``; ``output`` is evaluated against the base action's result as ``$``.
+applied) as ``$``, over the data of the task that runs it (its inbound context, the
+workflow's context and env, so ``env()`` works, as in Mistral); ``output`` is
+evaluated against the base action's result as ``$``.
 An ad-hoc action may be built on another ad-hoc action: the chain is walked down to
 a real action and the outputs are transformed on the way back up. An error of the
 base action is the ad-hoc action's error, untransformed.
@@ -28,15 +30,22 @@ class AdHocError(ActionError):
 class AdHocAction(Action):
     """One bound ad-hoc action, ready to run."""
 
-    def __init__(self, spec: ActionSpec, base: ActionDescriptor, given: Mapping[str, Any]):
+    def __init__(
+        self,
+        spec: ActionSpec,
+        base: ActionDescriptor,
+        given: Mapping[str, Any],
+        context: Mapping[str, Any] | None = None,
+    ):
         self.spec = spec
         self.base = base
         values = {p.name: p.default for p in spec.input if not p.required}
         values.update(given)
+        data = {**context, **values} if context else values
         try:
             # Mistral's data here is never empty (it holds the workflow's context), so
             # the base-input is evaluated also for an action without input.
-            base_input = expressions.evaluate(dict(spec.base_input), values, even_if_empty=True)
+            base_input = expressions.evaluate(dict(spec.base_input), data, even_if_empty=True)
         except expressions.ExpressionError as e:
             raise AdHocError(
                 f"ad-hoc action '{spec.name}': cannot evaluate its base-input: {e}"
@@ -44,7 +53,7 @@ class AdHocAction(Action):
         if not isinstance(base_input, dict):
             raise AdHocError(f"ad-hoc action '{spec.name}': base-input must give a mapping")
         try:
-            self.instance = base.bind(base_input)
+            self.instance = base.bind_in(base_input, context)
         except ActionInputError as e:
             # The base's input comes from base-input: the ad-hoc action's own fault, a
             # task error in Mistral (not a task that cannot start).
@@ -58,14 +67,19 @@ class AdHocAction(Action):
 
     def run(self, context: ActionContext) -> Any:
         outcome = normalise(self.instance.run(self.base.context_for(self.instance, context)))
-        if outcome.is_error or self.spec.output is None:
+        if outcome.is_error:
             return outcome
-        try:
-            return Outcome(data=expressions.evaluate(self.spec.output, outcome.data))
-        except expressions.ExpressionError as e:
-            return Outcome(
-                error=f"ad-hoc action '{self.spec.name}': cannot evaluate its output: {e}"
-            )
+        return _transform(self.spec, outcome.data)
+
+
+def _transform(spec: ActionSpec, data: Any) -> Outcome:
+    """The ad-hoc action's output made of its base's result."""
+    if spec.output is None:
+        return Outcome(data=data)
+    try:
+        return Outcome(data=expressions.evaluate(spec.output, data))
+    except expressions.ExpressionError as e:
+        return Outcome(error=f"ad-hoc action '{spec.name}': cannot evaluate its output: {e}")
 
 
 def adhoc_descriptor(name: str, spec: ActionSpec, base: ActionDescriptor) -> ActionDescriptor:
@@ -80,8 +94,21 @@ def adhoc_descriptor(name: str, spec: ActionSpec, base: ActionDescriptor) -> Act
             )
 
         def bind(self, given: Mapping[str, Any]) -> Action:
+            return self.bind_in(given, None)
+
+        def bind_in(self, given: Mapping[str, Any], context: Mapping[str, Any] | None) -> Action:
             self.check(given)
-            return AdHocAction(spec, base, given)
+            return AdHocAction(spec, base, given, context)
+
+        @property
+        def is_adhoc(self) -> bool:
+            return True
+
+        def transform_result(self, data: Any) -> Outcome:
+            # A result sent in for an async base action: every ad-hoc action of the
+            # chain transforms it, innermost first, as Mistral does on its arrival.
+            inner = base.transform_result(data)
+            return inner if inner.is_error else _transform(spec, inner.data)
 
         def check(self, given: Mapping[str, Any]) -> None:
             declared = {p.name for p in spec.input}

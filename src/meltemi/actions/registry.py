@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meltemi.actions.base import Action, ActionContext
+from meltemi.actions.base import Action, ActionContext, Outcome
 from meltemi.actions.errors import ActionInputError, ActionNotFound
 from meltemi.actions.plugins import _is_mistral_lib, load_plugins, mistral_lib_context
 from meltemi.actions.std.basic import (
@@ -77,6 +77,19 @@ class ActionDescriptor:
         self.check(given)
         instance: Action = self.cls(**given)
         return instance
+
+    def bind_in(self, given: Mapping[str, Any], context: Mapping[str, Any] | None) -> Action:
+        """An instance for this input, run for a task whose data is ``context`` (only
+        ad-hoc actions look at it, to evaluate their base-input)."""
+        return self.bind(given)
+
+    @property
+    def is_adhoc(self) -> bool:
+        return False
+
+    def transform_result(self, data: Any) -> Outcome:
+        """What a result sent in from outside becomes (ad-hoc actions transform it)."""
+        return Outcome(data=data)
 
     def check(self, given: Mapping[str, Any]) -> None:
         """Raises ActionInputError when the input does not fit the action."""

@@ -99,7 +99,7 @@ class Executor:
         if descriptor is None or not descriptor.is_sync:
             return None
         try:
-            instance = descriptor.bind(request.input)
+            instance = descriptor.bind_in(request.input, request.extra.get("context"))
         except ActionError as e:
             return _redacted(request, Outcome(error=str(e)))
         except Exception as e:  # noqa: BLE001  # a constructor of any action may fail
@@ -158,7 +158,7 @@ class Executor:
     def _run(self, request: ActionRequest, context: ActionContext, report: Report) -> None:
         try:
             descriptor = self.registry.get(request.action, request.namespace)
-            instance = descriptor.bind(request.input)
+            instance = descriptor.bind_in(request.input, request.extra.get("context"))
             run_context = descriptor.context_for(instance, context)
             if not descriptor.instance_is_sync(instance):
                 result = normalise(instance.run(run_context))

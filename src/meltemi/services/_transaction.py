@@ -50,6 +50,7 @@ from meltemi.engine import (
     TimerFired,
     WorkflowExecution,
     WorkflowInputError,
+    dataflow,
 )
 from meltemi.executor import ActionRequest
 from meltemi.persistence.executions import WriteBatch
@@ -216,6 +217,20 @@ class Transaction:
         workbook = self.runtime.workbook_of(state.workflow.workflow_id, self.conn)
         if workbook and self.runtime.registry.find(f"{workbook}.{action}", command.namespace):
             action = f"{workbook}.{action}"  # a workbook's own action wins, as in Mistral
+            run = state.runs.get(command.run_id)
+            if run is not None:
+                # Mistral names the action execution after the action it found.
+                run = run.evolve(name=action)
+                state.put_run(run)
+                self.writes.stage(
+                    state,
+                    Decision(workflow=None, tasks=(), runs=(run,), commands=()),
+                    self.runtime.cache.saved_items(state.workflow.id),
+                )
+        descriptor = self.runtime.registry.find(action, command.namespace)
+        extra: dict[str, Any] = {}
+        if descriptor is not None and descriptor.is_adhoc:
+            extra["context"] = _task_data(state, command.task_execution_id)
         request = ActionRequest(
             run_id=command.run_id,
             action=action,
@@ -228,6 +243,7 @@ class Transaction:
             index=command.index,
             attempt=command.attempt,
             timeout=command.timeout,
+            extra=extra,
         )
         problem = self._refusal(action, command)
         if problem is not None:
@@ -333,6 +349,15 @@ class Transaction:
             )
             return
         self.started(state, decision)
+
+
+def _task_data(state: ExecutionState, task_id: str) -> dict[str, Any]:
+    """What Mistral evaluates an ad-hoc action's base-input over, beside the action's
+    own input: the task's inbound context, the env and the workflow's context."""
+    wf = state.workflow
+    task = state.tasks.get(task_id)
+    inbound = dataflow.inbound(state, task).values if task is not None else {}
+    return {**wf.input, **wf.context, **dataflow.env_layer(state), **inbound}
 
 
 def _parent_event(command: NotifyParent) -> Event:

@@ -156,10 +156,24 @@ class ActionRuns:
             error=(output or "Unknown error") if state is State.ERROR else None,
             cancelled=state is State.CANCELLED,
         )
+        if state is State.SUCCESS:
+            outcome = self._transformed(dict(row), outcome)
         if wf_id is None:
             self.store_outcome(run_id, outcome)
             return
         self._send(wf_id, RunCompleted(run_id=run_id, result=outcome))
+
+    def _transformed(self, row: Mapping[str, Any], outcome: Outcome) -> Outcome:
+        """The result of an ad-hoc action on an async base, through its output."""
+        namespace = ""
+        if row["workflow_execution_id"] is not None:
+            with self.runtime.db.read() as conn:
+                wf = self.runtime.store.workflow_row(conn, row["workflow_execution_id"])
+            namespace = (wf or {}).get("workflow_namespace") or ""
+        descriptor = self.runtime.registry.find(row["name"], namespace)
+        if descriptor is None or not descriptor.is_adhoc:
+            return outcome
+        return descriptor.transform_result(outcome.data)
 
     def _send(self, wf_id: str, event: RunCompleted | RunStateChanged) -> None:
         def apply(tx: Transaction) -> None:
