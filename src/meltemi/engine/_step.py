@@ -16,6 +16,15 @@ from meltemi.engine.records import Run, TaskExecution, WorkflowExecution
 from meltemi.engine.state import ExecutionState, StepContext
 from meltemi.lang import WorkflowSpec
 
+# Mistral trims every execution's state_info to this many characters (and adds "...").
+STATE_INFO_LIMIT = 65500
+
+
+def _trimmed(info: str | None) -> str | None:
+    if info is not None and len(info) > STATE_INFO_LIMIT:
+        return f"{info[:STATE_INFO_LIMIT]}..."
+    return info
+
 
 class Step:
     __slots__ = ("_queue", "ctx", "state")
@@ -42,16 +51,20 @@ class Step:
         return self.ctx.new_id()
 
     def put_task(self, task: TaskExecution) -> TaskExecution:
-        task = task.evolve(updated_at=self.ctx.now)
+        task = task.evolve(updated_at=self.ctx.now, state_info=_trimmed(task.state_info))
         self.state.put_task(task)
         return task
 
     def put_run(self, run: Run) -> Run:
+        if run.state_info is not None and len(run.state_info) > STATE_INFO_LIMIT:
+            run = run.evolve(state_info=_trimmed(run.state_info))
         self.state.put_run(run)
         return run
 
     def set_workflow(self, workflow: WorkflowExecution) -> WorkflowExecution:
-        workflow = workflow.evolve(updated_at=self.ctx.now)
+        workflow = workflow.evolve(
+            updated_at=self.ctx.now, state_info=_trimmed(workflow.state_info)
+        )
         self.state.set_workflow(workflow)
         return workflow
 

@@ -102,6 +102,31 @@ wf:
     assert tasks(state) == [("t1", "ERROR"), ("cleanup", "SUCCESS")]
 
 
+def test_long_state_info_is_trimmed_but_the_output_keeps_the_message() -> None:
+    """Mistral cuts a state_info longer than 65500 characters (adding "..."); the
+    failed workflow's output ``result`` is not cut to that size."""
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.fail
+""")
+    sim.actions["std.fail"] = lambda inp: ActionResult(error="A" * 80000)
+    state = sim.execute("wf")
+    wf = state.workflow
+    info = task(state, "t1").state_info
+    assert info is not None
+    assert len(info) == 65503
+    assert info.endswith("A...")
+    assert wf.state_info is not None
+    assert len(wf.state_info) == 65503
+    assert isinstance(wf.output, dict)
+    assert len(wf.output["result"]) > 65503
+    runs = [r for r in state.runs.values() if r.task_execution_id == task(state, "t1").id]
+    assert all(r.state_info is None or len(r.state_info) <= 65503 for r in runs)
+
+
 def test_failed_workflow_output_keeps_what_the_finished_paths_published() -> None:
     # Mistral 23.0.0: without output-on-error, a failed workflow's output is its final
     # context (the end tasks' outbound contexts) updated over {"result": state_info}.
