@@ -305,3 +305,21 @@ def test_an_error_whose_first_line_ends_in_a_space_is_answered(api: httpx.Client
     answer = api.get("/workflows/%1E/members/0")
     assert "authentication" in fault(answer, 400)
     assert not answer.headers["Server-Error-Message"].endswith(" ")
+
+
+def test_a_trailing_slash_is_the_same_path(api: httpx.Client) -> None:
+    listed = api.get("/workflows/", params={"name": "ok"})
+    assert listed.status_code == 200, listed.text
+    assert [w["name"] for w in listed.json()["workflows"]] == ["ok"]
+    assert api.get("/workflows/ok/").json()["name"] == "ok"
+    created = api.post("/environments/", json={"name": "slashed", "variables": {}})
+    assert created.status_code == 201, created.text
+    assert api.delete("/environments/slashed/").status_code == 204
+    assert api.get("/").status_code == 200  # /v2/ itself
+
+
+def test_a_marker_that_is_an_unknown_id_is_a_404(api: httpx.Client) -> None:
+    unknown = "00000000-0000-0000-0000-000000000000"
+    for collection in ("executions", "tasks", "workflows", "environments"):
+        fault(api.get(f"/{collection}", params={"marker": unknown}), 404)
+    fault(api.get("/executions", params={"marker": "not-an-id"}), 400)

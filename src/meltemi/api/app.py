@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meltemi import __version__
 from meltemi.api import errors, observability
@@ -25,6 +26,25 @@ from meltemi.api.routers import (
 from meltemi.services.runtime import Runtime
 
 
+class TrailingSlash:
+    """``/v2/workflows/`` is ``/v2/workflows``, as in Mistral, which answers both alike
+    (a redirect instead would cost a round trip, and some clients do not follow one
+    for a POST or a DELETE)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path.startswith("/v2/") and path.endswith("/") and len(path) > len("/v2/"):
+                scope = dict(scope, path=path[:-1])
+                raw: bytes | None = scope.get("raw_path")
+                if raw is not None and raw.endswith(b"/"):
+                    scope["raw_path"] = raw[:-1]
+        await self.app(scope, receive, send)
+
+
 def create_app(runtime: Runtime, settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Meltemi",
@@ -36,6 +56,7 @@ def create_app(runtime: Runtime, settings: ApiSettings | None = None) -> FastAPI
     app.state.services = Services(runtime, settings or ApiSettings())
     errors.install(app)
     observability.install(app, runtime)
+    app.add_middleware(TrailingSlash)
     for module in (
         root,
         workbooks,

@@ -9,6 +9,7 @@ in eq, neq, gt, gte, lt, lte, in, nin, has.
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from meltemi.services.errors import InvalidInput
+from meltemi.services.errors import InvalidInput, NotFound
 
 
 class Op(enum.StrEnum):
@@ -136,7 +137,9 @@ class Listing:
             sa.select(*[self.columns[k] for k in keys]).where(id_column == marker)
         ).first()
         if row is None:
-            raise InvalidInput(f"The marker {marker} does not match any item of this list")
+            message = f"The marker {marker} does not match any item of this list"
+            # As Mistral: an id that could be one but is not found is a 404.
+            raise NotFound(message) if _is_uuid(marker) else InvalidInput(message)
         clauses = []
         for i, key in enumerate(keys):
             equal = [self.columns[keys[j]] == row[j] for j in range(i)]
@@ -147,6 +150,14 @@ class Listing:
             after = column < value if dirs[i] == "desc" else column > value
             clauses.append(sa.and_(*equal, after))
         return sa.or_(*clauses) if clauses else sa.true()
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _coerce(column: sa.ColumnElement[Any], value: Any) -> Any:
