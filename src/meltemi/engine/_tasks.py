@@ -216,7 +216,7 @@ def _start_run(
                 root_id=wf.root_id,
                 task_execution_id=task.id,
                 workflow=name,
-                namespace=wf.namespace,
+                namespace=_lookup_namespace(wf),
                 workbook=None,
                 input=action_input,
                 params=_child_params(wf, task, index),
@@ -703,9 +703,18 @@ def _child_params(wf: WorkflowExecution, task: TaskExecution, index: int) -> dic
         "root_execution_id": wf.root_id,
         "task_execution_id": task.id,
         "index": index,
+        "namespace": _lookup_namespace(wf),
         "env": dict(wf.env),
     }
     for key in ("evaluate_env", "notify"):
         if key in wf.params:
             params[key] = wf.params[key]
     return params
+
+
+def _lookup_namespace(wf: WorkflowExecution) -> str:
+    """Where sub-workflows are looked up (then in the default namespace): as in Mistral,
+    the namespace the root execution was started in, handed down through params, also
+    below a workflow found in the default namespace."""
+    namespace = wf.params.get("namespace")
+    return namespace if isinstance(namespace, str) else wf.namespace
