@@ -323,3 +323,23 @@ def test_a_marker_that_is_an_unknown_id_is_a_404(api: httpx.Client) -> None:
     for collection in ("executions", "tasks", "workflows", "environments"):
         fault(api.get(f"/{collection}", params={"marker": unknown}), 404)
     fault(api.get("/executions", params={"marker": "not-an-id"}), 400)
+
+
+def test_created_and_updated_workflows_have_their_interface_as_an_object(
+    api: httpx.Client,
+) -> None:
+    text = "version: '2.0'\nshaped:\n  input: [a, b: 1]\n  output: {c: 1}\n  tasks: {t: {action: std.noop}}\n"
+    interface = {"input": ["a", {"b": 1}], "output": ["c"]}
+    (created,) = api.post("/workflows", content=text, headers=TEXT).json()["workflows"]
+    assert created["interface"] == interface
+    (updated,) = api.put("/workflows", content=text, headers=TEXT).json()["workflows"]
+    assert updated["interface"] == interface
+    by_id = api.put(f"/workflows/{created['id']}", content=text, headers=TEXT).json()
+    assert by_id["interface"] == interface
+    # A get answers it as JSON text, as every other JSON field.
+    got = api.get(f"/workflows/{created['id']}").json()
+    assert isinstance(got["interface"], str)
+    assert (
+        api.get("/workflows", params={"name": "shaped"}).json()["workflows"][0]["interface"]
+        == got["interface"]
+    )

@@ -56,6 +56,17 @@ class Workflows(BaseModel):
     next: str | None = None
 
 
+class WrittenWorkflow(Workflow):
+    """A workflow as POST and PUT answer it: ``interface`` is an object there, not JSON
+    text (as Mistral answers its text endpoints)."""
+
+    interface: dict[str, Any] | None = None  # type: ignore[assignment]
+
+
+class WrittenWorkflows(BaseModel):
+    workflows: list[WrittenWorkflow]
+
+
 class Workbook(Resource):
     id: str | None = None
     name: str | None = None

@@ -19,7 +19,14 @@ from meltemi.api.body import (
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_text, timestamp
 from meltemi.api.listing import list_parameters, list_query, page, select_fields
-from meltemi.api.models import Fault, Validation, Workflow, Workflows
+from meltemi.api.models import (
+    Fault,
+    Validation,
+    Workflow,
+    Workflows,
+    WrittenWorkflow,
+    WrittenWorkflows,
+)
 from meltemi.lang import DocumentKind
 from meltemi.services.definitions import WorkflowDefinition
 from meltemi.services.errors import InvalidInput
@@ -52,6 +59,12 @@ FILTERS = (
     "updated_at",
     "namespace",
 )
+
+
+def written(item: WorkflowDefinition) -> dict[str, Any]:
+    """A workflow as created or updated: its interface as an object (Mistral's POST and
+    PUT give it so, its GET as JSON text)."""
+    return {**render(item), "interface": asdict(item).get("interface")}
 
 
 def render(item: WorkflowDefinition | dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +143,7 @@ def get_workflow(
 @router.post(
     "",
     status_code=201,
-    response_model=Workflows,
+    response_model=WrittenWorkflows,
     response_model_exclude_unset=True,
     openapi_extra=TEXT_BODY,
 )
@@ -140,11 +153,11 @@ def create_workflows(
     created = services.definitions.create_workflows(
         text, namespace=namespace, scope=check_scope(scope)
     )
-    return {"workflows": [render(w) for w in created]}
+    return {"workflows": [written(w) for w in created]}
 
 
 @router.put(
-    "", response_model=Workflows, response_model_exclude_unset=True, openapi_extra=TEXT_BODY
+    "", response_model=WrittenWorkflows, response_model_exclude_unset=True, openapi_extra=TEXT_BODY
 )
 def update_workflows(
     text: TextBody, services: ServicesDep, namespace: str = "", scope: str | None = None
@@ -152,12 +165,12 @@ def update_workflows(
     updated = services.definitions.update_workflows(
         text, namespace=namespace, scope=check_scope(scope)
     )
-    return {"workflows": [render(w) for w in updated]}
+    return {"workflows": [written(w) for w in updated]}
 
 
 @router.put(
     "/{identifier}",
-    response_model=Workflow,
+    response_model=WrittenWorkflow,
     response_model_exclude_unset=True,
     openapi_extra=TEXT_BODY,
 )
@@ -171,7 +184,7 @@ def update_workflow(
     (updated,) = services.definitions.update_workflows(
         text, namespace=namespace, scope=check_scope(scope), identifier=identifier
     )
-    return render(updated)
+    return written(updated)
 
 
 @router.delete("/{identifier}", status_code=204, response_class=Response)
