@@ -328,7 +328,10 @@ def test_a_marker_that_is_an_unknown_id_is_a_404(api: httpx.Client) -> None:
 def test_created_and_updated_workflows_have_their_interface_as_an_object(
     api: httpx.Client,
 ) -> None:
-    text = "version: '2.0'\nshaped:\n  input: [a, b: 1]\n  output: {c: 1}\n  tasks: {t: {action: std.noop}}\n"
+    text = (
+        "version: '2.0'\nshaped:\n  input: [a, b: 1]\n  output: {c: 1}\n"
+        "  tasks: {t: {action: std.noop}}\n"
+    )
     interface = {"input": ["a", {"b": 1}], "output": ["c"]}
     (created,) = api.post("/workflows", content=text, headers=TEXT).json()["workflows"]
     assert created["interface"] == interface
