@@ -227,6 +227,40 @@ def test_pause_resume_and_cancel(runtime: Runtime) -> None:
     assert final.state_info == "no longer needed"
 
 
+PAUSE_COMMAND = """
+version: '2.0'
+held:
+  tasks:
+    first:
+      action: std.noop
+      on-success:
+        - pause
+        - second
+    second:
+      action: std.noop
+"""
+
+
+def test_tasks_held_by_a_pause_command_start_on_resume_after_a_restart(
+    db_url: str, runtime_factory: RuntimeFactory
+) -> None:
+    """As in Mistral, the task after a 'pause' command is not created while the
+    workflow is paused; the held transition is stored, so a restart keeps it."""
+    first = runtime_factory(db_url)
+    first.definitions.create_workflows(PAUSE_COMMAND)
+    execution = Executions(first).start("held")
+    deadline = time.monotonic() + 10
+    while first.execution(execution.id).state is not State.PAUSED:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert _tasks(first, execution.id) == [("first", "SUCCESS")]
+    first.stop(grace=0)
+    second = runtime_factory(db_url)
+    Executions(second).resume(execution.id)
+    assert second.wait(execution.id, timeout=30).state is State.SUCCESS
+    assert _tasks(second, execution.id) == [("first", "SUCCESS"), ("second", "SUCCESS")]
+
+
 def test_delete_only_finished_unless_forced(runtime: Runtime) -> None:
     runtime.definitions.create_workflows(PAUSABLE)
     executions = Executions(runtime)

@@ -90,11 +90,28 @@ def on_task_completed(step: Step, task: TaskExecution) -> None:
     )
     handled = task.state is State.ERROR and any(e is ClauseKind.ON_ERROR for *_x, e in fired)
     task = step.put_task(task.evolve(next_tasks=next_tasks, error_handled=handled, processed=True))
+    held: list[tuple[str, str]] = []
     for target, params, event in _arrange(fired):
         if target in _COMMANDS:
             _workflow.engine_command(step, EngineCommand(target), params, task)
+        elif step.wf.state is State.PAUSED:
+            held.append((target, str(event)))  # as Mistral's backlog: created on resume
         else:
             enter(step, target, Trigger(task_id=task.id, event=str(event)))
+    if held:
+        step.put_task(step.state.task(task.id).evolve(held=tuple(held)))
+    evaluate_joins(step)
+
+
+def release_held(step: Step) -> None:
+    """On resume: starts the transitions a 'pause' command held back, then the joins
+    they reach."""
+    for task in [t for t in step.state.iter_tasks() if t.held]:
+        remaining = list(task.held)
+        while remaining and step.wf.state is State.RUNNING:
+            target, event = remaining.pop(0)
+            step.put_task(step.state.task(task.id).evolve(held=tuple(remaining)))
+            enter(step, target, Trigger(task_id=task.id, event=event))
     evaluate_joins(step)
 
 
@@ -103,7 +120,7 @@ _COMMANDS = frozenset(c.value for c in EngineCommand)
 
 def _arrange(fired: list[Fired]) -> list[Fired]:
     """Mistral's ordering: a fail/succeed first wins alone; tasks before a command run
-    first; after a pause, the remaining tasks are still created (and wait)."""
+    first; after a pause, the remaining tasks are held until the workflow resumes."""
     commands = [f for f in fired if f[0] != EngineCommand.NOOP]
     for i, (target, _params, _event) in enumerate(commands):
         if target in _COMMANDS:
@@ -116,6 +133,8 @@ def _arrange(fired: list[Fired]) -> list[Fired]:
 
 
 def evaluate_joins(step: Step) -> None:
+    if step.wf.state is State.PAUSED:
+        return  # decided on resume (the joins stay touched)
     for name in step.state.take_touched_joins():
         if not step.wf.is_completed:
             _evaluate_join(step, name)

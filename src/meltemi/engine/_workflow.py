@@ -361,6 +361,8 @@ def resume(step: Step, env: Mapping[str, JsonValue] | None) -> None:
 
 def continue_workflow(step: Step) -> None:
     """Picks up everything a pause held back: transitions, idle tasks, more items."""
+    if step.spec.type is WorkflowType.DIRECT:
+        _direct.release_held(step)
     for task in list(step.state.iter_tasks()):
         current = step.state.task(task.id)
         if step.wf.state is not State.RUNNING:

@@ -114,6 +114,8 @@ class TaskExecution:
     processed: bool = False
     error_handled: bool = False
     next_tasks: tuple[tuple[str, str], ...] = ()
+    # (target, event) of transitions a 'pause' command held back; they start on resume.
+    held: tuple[tuple[str, str], ...] = ()
     retry_no: int = 0
     wait_before_done: bool = False
     wait_after_done: bool = False

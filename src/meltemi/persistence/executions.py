@@ -138,6 +138,7 @@ def task_row(task: TaskExecution, wf: WorkflowExecution) -> dict[str, Any]:
             "delayed_state": str(task.delayed_state) if task.delayed_state else None,
             "delayed_info": task.delayed_info,
             "reset_count": task.reset_count,
+            "held": [list(h) for h in task.held],
         },
         "items": _items_json(task.items),
         "created_at": task.created_at,
@@ -174,6 +175,7 @@ def task_record(row: Row, values: Mapping[str, Any] | None) -> TaskExecution:
         delayed_state=State(runtime["delayed_state"]) if runtime.get("delayed_state") else None,
         delayed_info=runtime.get("delayed_info"),
         reset_count=runtime.get("reset_count", 0),
+        held=tuple((h[0], h[1]) for h in runtime.get("held", ())),
         items=None
         if items is None
         else ItemsState(

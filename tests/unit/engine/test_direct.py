@@ -278,28 +278,44 @@ without_msg:
 
 
 def test_pause_command_holds_later_tasks_until_resume() -> None:
+    """Mistral keeps the transitions after a 'pause' command in a backlog: the tasks
+    they lead to (joins too) do not exist while the workflow is paused, and are
+    created when it resumes; tasks before the command start at once."""
     sim = Simulator.from_yaml("""
 version: '2.0'
 wf:
   tasks:
     t1:
       on-success:
+        - t0
         - pause
         - t2
+        - j
+    t0:
+      action: std.noop
     t2:
       action: std.noop
+      on-success: j
+    j:
+      join: all
 """)
     wf_id = sim.start("wf")
     sim.run()
     state = sim.states[wf_id]
     assert state.workflow.state is State.PAUSED
-    assert tasks(state) == [("t1", "SUCCESS"), ("t2", "IDLE")]
+    assert tasks(state) == [("t1", "SUCCESS"), ("t0", "SUCCESS")]
     from meltemi.engine import ResumeRequested
 
     sim.send(wf_id, ResumeRequested())
     sim.run()
     assert state.workflow.state is State.SUCCESS
-    assert tasks(state) == [("t1", "SUCCESS"), ("t2", "SUCCESS")]
+    assert sorted(tasks(state)) == [
+        ("j", "SUCCESS"),
+        ("t0", "SUCCESS"),
+        ("t1", "SUCCESS"),
+        ("t2", "SUCCESS"),
+    ]
+    assert task(state, "j").triggered_by[0].task_id == task(state, "t1").id
 
 
 def test_advanced_publish_branch_and_global() -> None:
