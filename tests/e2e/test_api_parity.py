@@ -5,6 +5,7 @@ server``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -50,6 +51,15 @@ waits:
   tasks:
     t:
       action: std.async_noop
+items:
+  tasks:
+    free:
+      with-items: i in [1, 2, 3]
+      action: std.echo output=<% $.i %>
+    capped:
+      with-items: i in [1, 2, 3]
+      concurrency: 2
+      action: std.echo output=<% $.i %>
 """
 
 
@@ -346,3 +356,15 @@ def test_created_and_updated_workflows_have_their_interface_as_an_object(
         api.get("/workflows", params={"name": "shaped"}).json()["workflows"][0]["interface"]
         == got["interface"]
     )
+
+
+def test_with_items_runtime_context_is_shaped_as_mistral_s(api: httpx.Client) -> None:
+    done = run(api, "items")
+    tasks = {t["name"]: t for t in api.get(f"/executions/{done}/tasks").json()["tasks"]}
+    assert json.loads(tasks["free"]["runtime_context"]) == {
+        "with_items": {"count": 3, "capacity": None}
+    }
+    assert json.loads(tasks["capped"]["runtime_context"]) == {
+        "concurrency": 2,
+        "with_items": {"count": 3, "capacity": 2},
+    }

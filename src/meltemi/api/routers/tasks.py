@@ -66,11 +66,14 @@ def runtime_context(row: dict[str, Any]) -> dict[str, Any]:
         context["retry_task_policy"] = {"retry_no": row["retry_no"]}
     items = row.get("items")
     if items is not None:
+        # As Mistral: the concurrency (when limited) beside with_items, and the free
+        # capacity null when unlimited.
         concurrency = items.get("concurrency", 0)
+        if concurrency:
+            context["concurrency"] = concurrency
         context["with_items"] = {
             "count": items.get("count", 0),
-            "concurrency": concurrency,
-            "capacity": max(concurrency - items.get("running", 0), 0) if concurrency else 0,
+            "capacity": max(concurrency - items.get("running", 0), 0) if concurrency else None,
         }
     if row.get("triggered_by"):
         context["triggered_by"] = row["triggered_by"]
