@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -211,6 +211,32 @@ class Transaction:
             )
         elif isinstance(command, NotifyParent):
             self.local.append((command.parent_id, _parent_event(command)))
+
+    def redispatch(self, run: Mapping[str, Any]) -> None:
+        """Sends an action run that was in flight when the process stopped to the
+        executor again, built as its first dispatch was (namespace, workbook action,
+        the task data an ad-hoc action's base-input reads)."""
+        state = self.state(str(run["workflow_execution_id"]))
+        current = state.runs.get(str(run["id"]))
+        if current is None or current.state is not State.RUNNING:
+            return
+        self._run_action(
+            state,
+            RunAction(
+                run_id=current.id,
+                workflow_execution_id=state.workflow.id,
+                task_execution_id=str(run["task_execution_id"]),
+                task_name=str(run["task_name"]),
+                action=str(run["name"]),
+                input=run["input"] or {},
+                namespace=state.workflow.namespace,
+                index=run["run_index"],
+                attempt=run["attempt"],
+                target=run["target"],
+                timeout=run["timeout"],
+                safe_rerun=bool(run["safe_rerun"]),
+            ),
+        )
 
     def _run_action(self, state: ExecutionState, command: RunAction) -> None:
         action = command.action

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -216,7 +217,6 @@ class Runtime:
     def _recover(self) -> list[_Work]:
         """Arms stored timers; re-runs or fails actions that were in flight."""
         work: list[_Work] = []
-        redispatch: list[ActionRequest] = []
         with self.db.read() as conn:
             for row in self.store.all_timers(conn):
                 entry = TimerEntry(
@@ -237,20 +237,9 @@ class Runtime:
                 if self.executor.is_async(run["name"]):
                     continue
                 if run["safe_rerun"] or self.executor.is_idempotent(run["name"]):
-                    redispatch.append(
-                        ActionRequest(
-                            run_id=run["id"],
-                            action=run["name"],
-                            input=run["input"] or {},
-                            workflow_execution_id=run["workflow_execution_id"],
-                            task_execution_id=run["task_execution_id"],
-                            workflow_name=run["workflow_name"],
-                            task_name=run["task_name"],
-                            index=run["run_index"],
-                            attempt=run["attempt"],
-                            timeout=run["timeout"],
-                        )
-                    )
+                    # In a transaction of its own, so that the request is built as the
+                    # first one was (namespace, an ad-hoc action's task data).
+                    work.append(_Work(call=partial(Transaction.redispatch, run=run)))
                 else:
                     work.append(
                         _Work(
@@ -260,8 +249,6 @@ class Runtime:
                             ),
                         )
                     )
-        for request in redispatch:
-            self._dispatch(request)
         return work
 
     def _live_workflows(self, conn: Connection) -> set[str]:
