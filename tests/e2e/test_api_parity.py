@@ -368,3 +368,19 @@ def test_with_items_runtime_context_is_shaped_as_mistral_s(api: httpx.Client) ->
         "concurrency": 2,
         "with_items": {"count": 3, "capacity": 2},
     }
+
+
+def test_lists_give_the_output_when_it_is_among_the_fields(api: httpx.Client) -> None:
+    done = run(api, "ok")
+    (task,) = api.get(f"/executions/{done}/tasks").json()["tasks"]
+    for path, params in [
+        ("/executions", {"fields": "output"}),
+        ("/executions", {"include_output": "true"}),
+        ("/action_executions", {"fields": "output"}),
+        (f"/tasks/{task['id']}/action_executions", {"fields": "state,output"}),
+        (f"/tasks/{task['id']}/action_executions", {"include_output": "true"}),
+    ]:
+        (item, *_) = next(iter(api.get(path, params={"limit": 1, **params}).json().values()))
+        assert "output" in item, (path, params)
+    (run_,) = api.get(f"/tasks/{task['id']}/action_executions").json()["action_executions"]
+    assert "output" not in run_  # as in Mistral, not unless asked

@@ -95,7 +95,7 @@ def _queries(services: ServicesDep) -> Queries:
 )
 def list_action_executions(request: Request, services: ServicesDep) -> dict[str, Any]:
     query = list_query(request, FILTERS, known_fields=FIELDS)
-    with_output = flag(request, "include_output")
+    with_output = flag(request, "include_output") or "output" in query.fields
     rows = _queries(services).action_executions(query, max_limit=services.settings.max_limit)
     return page(
         request,

@@ -125,7 +125,8 @@ def _queries(services: ServicesDep) -> Queries:
 )
 def list_executions(request: Request, services: ServicesDep) -> dict[str, Any]:
     query = list_query(request, FILTERS, known_fields=FIELDS)
-    with_output = flag(request, "include_output")
+    # As Mistral: the output when asked for, by include_output or among the fields.
+    with_output = flag(request, "include_output") or "output" in query.fields
     flag(request, "all_projects")  # one project here: checked, and nothing to widen
     rows = _queries(services).executions(
         query,

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Request
 from meltemi.api.body import json_body, model_body
 from meltemi.api.context import ServicesDep
 from meltemi.api.encoding import json_object, json_text, timestamp
-from meltemi.api.listing import list_parameters, list_query, page, requested_fields, select_fields
+from meltemi.api.listing import (
+    flag,
+    list_parameters,
+    list_query,
+    page,
+    requested_fields,
+    select_fields,
+)
 from meltemi.api.models import ActionExecutions, Executions, Task, TaskBody, Tasks
 from meltemi.api.routers.action_executions import FIELDS as ACTION_FIELDS
 from meltemi.api.routers.action_executions import FILTERS as ACTION_FILTERS
@@ -194,10 +201,17 @@ def update_task(
 def task_action_executions(task_id: str, request: Request, services: ServicesDep) -> Any:
     _queries(services).task(task_id)
     query = list_query(request, ACTION_FILTERS, known_fields=ACTION_FIELDS)
+    with_output = flag(request, "include_output") or "output" in query.fields
     rows = _queries(services).action_executions(
         query, where=[RUNS.c.task_execution_id == task_id], max_limit=services.settings.max_limit
     )
-    return page(request, "action_executions", rows, query, render_action_execution)
+    return page(
+        request,
+        "action_executions",
+        rows,
+        query,
+        lambda r: render_action_execution(r, output=with_output),
+    )
 
 
 @router.get(
