@@ -384,3 +384,11 @@ def test_lists_give_the_output_when_it_is_among_the_fields(api: httpx.Client) ->
         assert "output" in item, (path, params)
     (run_,) = api.get(f"/tasks/{task['id']}/action_executions").json()["action_executions"]
     assert "output" not in run_  # as in Mistral, not unless asked
+
+
+@pytest.mark.parametrize("env", [5, [1], True])
+def test_an_env_that_is_no_object_is_a_400(api: httpx.Client, env: Any) -> None:
+    body = {"workflow_name": "ok", "params": {"env": env}}
+    assert "environment" in fault(api.post("/executions", json=body), 400)
+    failed = run(api, "bad")
+    fault(api.put(f"/executions/{failed}", json={"params": {"env": env}}), 400)

@@ -109,6 +109,16 @@ def render(row: dict[str, Any], *, output: bool = True) -> dict[str, Any]:
     return item
 
 
+def _check_env(env: Any) -> None:
+    """An env is an object (or, to start an execution, an environment's name)."""
+    if env is not None and not isinstance(env, dict):
+        raise InvalidInput(
+            f"Unexpected value type for environment [env={env!r}, "
+            f"type={type(env).__name__}]: params.env is an object, or the name of an "
+            "environment"
+        )
+
+
 def _queries(services: ServicesDep) -> Queries:
     return Queries(services.runtime.db)
 
@@ -164,6 +174,8 @@ def create_execution(body: ExecutionBodyDep, services: ServicesDep) -> Any:
     env = params.get("env")
     if isinstance(env, str):
         params["env"] = services.environments.variables(env)
+    else:
+        _check_env(env)
     execution = services.executions.start(
         workflow,
         namespace=body.get("workflow_namespace") or params.get("namespace") or "",
@@ -194,6 +206,7 @@ def update_execution(execution_id: str, body: ExecutionBodyDep, services: Servic
     description = body.get("description")
     params = json_object(body.get("params"), "params")
     env = params.get("env")
+    _check_env(env)
     if state and description is not None:
         raise InvalidInput("description cannot be changed together with the state")
     executions = services.executions
