@@ -246,13 +246,14 @@ def test_explain_three_levels(meltemi: Meltemi, v2: httpx.Client) -> None:
 
     text = meltemi("execution", "explain", execution_id[:8]).out
     assert (
-        "fleet.deploy_all.deploy_hosts[7] > fleet.deploy_one.install (install_package): "
+        "fleet.deploy_all.deploy_hosts[7] > fleet.deploy_one.install (fleet.install_package): "
         "disk full on host 7"
     ) in text
     assert "item 7 of 10 failed first (1 failed: 7; 9 succeeded)" in text
     assert "deploy_hosts  ERROR  at workbook fleet, line 14" in text
     assert "install  ERROR  at workbook fleet, line 27" in text
-    assert 'install_package  input {"host": 7, "password": "***"}' in text
+    # Action executions take the workbook action's full name, as in Mistral.
+    assert 'fleet.install_package  input {"host": 7, "password": "***"}' in text
     assert "hunter2" not in text
     assert "attempts  3" in text
     assert "no on-error handler; retry: 2 of 2 retries used (delay 0s)" in text
@@ -266,7 +267,7 @@ def test_explain_three_levels(meltemi: Meltemi, v2: httpx.Client) -> None:
     assert parent["item"]["failed"] == [7]
     assert parent["run"]["kind"] == "workflow"
     assert child["task"]["name"] == "install"
-    assert child["run"]["name"] == "install_package"
+    assert child["run"]["name"] == "fleet.install_package"
     assert child["run"]["input"] == {"host": 7, "password": "***"}
     assert child["error"] == "disk full on host 7"
     assert child["handlers"]["retry"]["used"] == 2

@@ -223,7 +223,7 @@ def test_three_level_failure_is_explained(tmp_path: Path) -> None:
     assert "fleet.deploy_all " in text.splitlines()[0]
     assert text.splitlines()[0].endswith(" ended in ERROR")
     assert (
-        "fleet.deploy_all.deploy_hosts[7] > fleet.deploy_one.install (install_package): "
+        "fleet.deploy_all.deploy_hosts[7] > fleet.deploy_one.install (fleet.install_package): "
         "disk full on host 7"
     ) in text
     lines = [" ".join(line.split()) for line in text.splitlines()]
@@ -232,7 +232,7 @@ def test_three_level_failure_is_explained(tmp_path: Path) -> None:
     assert "item item 7 of 10 failed first (1 failed: 7; 9 succeeded)" in lines
     assert 'sub-workflow deploy_one input {"host": 7}' in lines
     assert f"task install ERROR at {path}:27" in lines
-    assert 'action install_package input {"host": 7, "password": "***"}' in lines
+    assert 'action fleet.install_package input {"host": 7, "password": "***"}' in lines
     assert "attempts 3" in lines
     assert "error disk full on host 7" in lines
     assert "handlers no on-error handler; retry: 2 of 2 retries used (delay 0s)" in lines
@@ -244,7 +244,7 @@ def test_three_level_failure_is_explained(tmp_path: Path) -> None:
     assert parent["location"] == {"file": str(path), "line": 14}
     assert parent["item"]["index"] == 7
     assert child["task"]["name"] == "install"
-    assert child["run"] == {**child["run"], "name": "install_package", "attempts": 3}
+    assert child["run"] == {**child["run"], "name": "fleet.install_package", "attempts": 3}
     assert child["run"]["input"] == {"host": 7, "password": "***"}
     assert child["error"] == "disk full on host 7"
     assert child["handlers"]["retry"] == {**child["handlers"]["retry"], "used": 2, "count": 2}
