@@ -392,3 +392,18 @@ def test_an_env_that_is_no_object_is_a_400(api: httpx.Client, env: Any) -> None:
     assert "environment" in fault(api.post("/executions", json=body), 400)
     failed = run(api, "bad")
     fault(api.put(f"/executions/{failed}", json={"params": {"env": env}}), 400)
+
+
+def test_a_running_action_is_not_accepted_yet_and_has_no_output(api: httpx.Client) -> None:
+    waiting = run(api, "waits", until=("RUNNING",))
+    (task,) = eventually(lambda: api.get(f"/executions/{waiting}/tasks").json()["tasks"])
+    path = f"/tasks/{task['id']}/action_executions"
+    (action,) = eventually(lambda: api.get(path).json()["action_executions"])
+    got = api.get(f"/action_executions/{action['id']}").json()
+    assert got["state"] == "RUNNING"
+    assert got["accepted"] is False
+    assert got["output"] is None
+    done = api.put(f"/action_executions/{action['id']}", json={"state": "SUCCESS", "output": "1"})
+    assert done.status_code == 200, done.text
+    assert done.json()["accepted"] is True
+    assert done.json()["output"] == '{"result": 1}'

@@ -71,16 +71,21 @@ def render_action_execution(row: dict[str, Any], *, output: bool = True) -> dict
         "name": row["name"],
         "description": row.get("description") or "",
         "project_id": row.get("project_id") or "<default-project>",
-        "accepted": row.get("accepted", True),
+        # As Mistral: a run's result is accepted once it has one (a retried attempt's
+        # never is); its output is null until then.
+        "accepted": bool(row.get("accepted", True)) and _finished(row),
         "input": json_text(mask(row.get("input") or {})),  # secrets never leave
         "params": json_text({}),
         "created_at": timestamp(row.get("created_at")),
         "updated_at": timestamp(row.get("updated_at")),
     }
     if output:
-        finished = row["state"] in ("SUCCESS", "ERROR", "CANCELLED")
-        item["output"] = json_text({"result": row.get("output")} if finished else {})
+        item["output"] = json_text({"result": row.get("output")}) if _finished(row) else None
     return item
+
+
+def _finished(row: dict[str, Any]) -> bool:
+    return row["state"] in ("SUCCESS", "ERROR", "CANCELLED")
 
 
 def _queries(services: ServicesDep) -> Queries:
