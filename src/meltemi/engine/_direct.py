@@ -91,16 +91,19 @@ def on_task_completed(step: Step, task: TaskExecution) -> None:
     handled = task.state is State.ERROR and any(e is ClauseKind.ON_ERROR for *_x, e in fired)
     task = step.put_task(task.evolve(next_tasks=next_tasks, error_handled=handled, processed=True))
     held: list[tuple[str, str]] = []
+    paused = False  # by a 'pause' command here (not by a task's pause-before policy)
     for target, params, event in _arrange(fired):
         if target in _COMMANDS:
             _workflow.engine_command(step, EngineCommand(target), params, task)
-        elif step.wf.state is State.PAUSED:
+            paused = paused or step.wf.state is State.PAUSED
+        elif paused:
             held.append((target, str(event)))  # as Mistral's backlog: created on resume
         else:
             enter(step, target, Trigger(task_id=task.id, event=str(event)))
     if held:
         step.put_task(step.state.task(task.id).evolve(held=tuple(held)))
-    evaluate_joins(step)
+    if not paused:
+        evaluate_joins(step)  # else on resume (the joins stay touched)
 
 
 def release_held(step: Step) -> None:
@@ -133,8 +136,6 @@ def _arrange(fired: list[Fired]) -> list[Fired]:
 
 
 def evaluate_joins(step: Step) -> None:
-    if step.wf.state is State.PAUSED:
-        return  # decided on resume (the joins stay touched)
     for name in step.state.take_touched_joins():
         if not step.wf.is_completed:
             _evaluate_join(step, name)
@@ -144,14 +145,19 @@ def _evaluate_join(step: Step, name: str) -> None:
     state = step.state
     arrived, missed = state.join_progress(name)
     task = state.latest(name)
-    if task is not None and task.state is not State.WAITING:
-        return  # one join execution per workflow execution; it has been decided
-    if task is None and not arrived:
-        return
     join = step.spec.task(name).join
     inbound = step.spec.inbound(name)
     total = len(inbound)
     needed = total if join == "all" or join is None else join
+    if task is not None and task.state is not State.WAITING:
+        # One join execution per workflow execution, decided once; but a join that
+        # failed for its inbound paths opens again when a rerun makes it reachable
+        # (Mistral puts it back to WAITING when a transition arrives).
+        if not (is_failed_join(task) and len(missed) <= total - needed):
+            return
+        task = step.put_task(reopened(task))
+    if task is None and not arrived:
+        return
     if task is None:
         task = _tasks.create(step, name, (), state=State.WAITING)
     if len(arrived) >= needed:
@@ -160,7 +166,7 @@ def _evaluate_join(step: Step, name: str) -> None:
         _tasks.run(step, task)
         return
     if len(missed) > total - needed:
-        _tasks.complete(step, task, State.ERROR, f"Failed by tasks: {sorted(missed)}", result=[])
+        _tasks.complete(step, task, State.ERROR, f"{_JOIN_FAILURE}: {sorted(missed)}", result=[])
         return
     waiting = total - len(arrived) - len(missed)
     if total <= _SHOWN_NAMES:
@@ -170,6 +176,25 @@ def _evaluate_join(step: Step, name: str) -> None:
         info = f"Blocked by {waiting} tasks"
     if task.state_info != info:
         step.put_task(task.evolve(state_info=info))
+
+
+_JOIN_FAILURE = "Failed by tasks"
+
+
+def is_failed_join(task: TaskExecution) -> bool:
+    """A join that failed because its inbound paths cannot all arrive (it never ran)."""
+    return task.state is State.ERROR and (task.state_info or "").startswith(_JOIN_FAILURE)
+
+
+def reopened(task: TaskExecution) -> TaskExecution:
+    """A failed join waiting again."""
+    return task.evolve(
+        state=State.WAITING,
+        state_info=None,
+        processed=False,
+        error_handled=False,
+        finished_at=None,
+    )
 
 
 def fail_stuck_joins(step: Step) -> bool:
@@ -184,5 +209,5 @@ def fail_stuck_joins(step: Step) -> bool:
     for task in sorted(stuck, key=lambda t: t.seq):
         arrived, _missed = step.state.join_progress(task.name)
         missing = sorted(n for n in step.spec.inbound(task.name) if n not in arrived)
-        _tasks.complete(step, task, State.ERROR, f"Failed by tasks: {missing}", result=[])
+        _tasks.complete(step, task, State.ERROR, f"{_JOIN_FAILURE}: {missing}", result=[])
     return True

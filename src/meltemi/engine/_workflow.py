@@ -11,7 +11,6 @@ from meltemi.engine._step import Step
 from meltemi.engine.commands import (
     NotifyParent,
     PauseWorkflow,
-    RerunWorkflow,
     ResumeWorkflow,
     StopWorkflow,
 )
@@ -427,16 +426,8 @@ def rerun(step: Step, task_id: str, reset: bool, env: Mapping[str, JsonValue] | 
             reset_count=task.reset_count + 1,
         )
     )
-    children = [
-        r
-        for r in step.state.runs_of(task.id)
-        if r.kind is RunKind.WORKFLOW and r.accepted and r.state is State.ERROR
-    ]
-    if children:
-        for run in children:
-            step.put_run(run.evolve(state=State.RUNNING, updated_at=step.now))
-            step.emit(RerunWorkflow(workflow_execution_id=run.id, reset=reset, env=env))
-        return
+    # As in Mistral, a failed sub-workflow is not rerun in place: like a failed action,
+    # it is set aside (no longer accepted) and the task starts a new one.
     _reset_runs(step, task, reset)
     _tasks.schedule_runs(step, step.state.task(task.id))
     step.drain()
@@ -477,20 +468,8 @@ def _reopen_failed_joins(step: Step, task: TaskExecution) -> None:
         return
     for name in step.spec.outbound(task.name):
         join = step.state.latest(name)
-        if (
-            join is not None
-            and join.state is State.ERROR
-            and (join.state_info or "").startswith("Failed by tasks")
-        ):
-            step.put_task(
-                join.evolve(
-                    state=State.WAITING,
-                    state_info=None,
-                    processed=False,
-                    error_handled=False,
-                    finished_at=None,
-                )
-            )
+        if join is not None and _direct.is_failed_join(join):
+            step.put_task(_direct.reopened(join))
 
 
 def skip(step: Step, task_id: str) -> None:

@@ -1,0 +1,90 @@
+"""Rerun, pause, resume and cancel, compared with what Mistral does."""
+
+from __future__ import annotations
+
+from meltemi.engine import ActionResult, RerunRequested, State
+from tests.unit.engine.sim import Simulator, task, tasks
+
+
+def test_rerun_reopens_a_join_failed_by_a_path_further_upstream() -> None:
+    """t21 fails, so t22 never runs and the join t30 fails; rerunning t21 runs t22,
+    whose arrival reopens the same join execution, which then runs (as in Mistral)."""
+    attempts = {"n": 0}
+
+    def once_bad(inp: dict[str, object]) -> ActionResult:
+        attempts["n"] += 1
+        return ActionResult(error="bad") if attempts["n"] == 1 else ActionResult(data="ok")
+
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t10:
+      action: std.noop
+      on-success: [t21, t30]
+    t21:
+      action: my.once_bad
+      on-success: t22
+    t22:
+      action: std.noop
+      on-success: t30
+    t30:
+      join: all
+      action: std.noop
+""")
+    sim.actions["my.once_bad"] = once_bad
+    wf_id = sim.start("wf")
+    sim.run()
+    state = sim.states[wf_id]
+    assert state.workflow.state is State.ERROR
+    assert task(state, "t30").state is State.ERROR
+    join_id = task(state, "t30").id
+    sim.send(wf_id, RerunRequested(task_id=task(state, "t21").id, reset=True))
+    sim.run()
+    assert state.workflow.state is State.SUCCESS
+    assert sorted(tasks(state)) == [
+        ("t10", "SUCCESS"),
+        ("t21", "SUCCESS"),
+        ("t22", "SUCCESS"),
+        ("t30", "SUCCESS"),
+    ]
+    assert task(state, "t30").id == join_id
+
+
+def test_rerun_of_a_workflow_task_starts_a_new_sub_workflow() -> None:
+    """Mistral sets the failed sub-workflow execution aside and starts another one."""
+    attempts = {"n": 0}
+
+    def once_bad(inp: dict[str, object]) -> ActionResult:
+        attempts["n"] += 1
+        return ActionResult(error="bad") if attempts["n"] == 1 else ActionResult(data="ok")
+
+    sim = Simulator.from_yaml("""
+version: '2.0'
+parent:
+  tasks:
+    call:
+      workflow: child
+      on-success: after
+    after:
+      action: std.noop
+child:
+  tasks:
+    work:
+      action: my.once_bad
+""")
+    sim.actions["my.once_bad"] = once_bad
+    wf_id = sim.start("parent")
+    sim.run()
+    state = sim.states[wf_id]
+    assert state.workflow.state is State.ERROR
+    first = [s for s in sim.states.values() if s.workflow.parent_id == wf_id]
+    assert [s.workflow.state for s in first] == [State.ERROR]
+    sim.send(wf_id, RerunRequested(task_id=task(state, "call").id, reset=True))
+    sim.run()
+    assert state.workflow.state is State.SUCCESS
+    assert tasks(state) == [("call", "SUCCESS"), ("after", "SUCCESS")]
+    children = [s for s in sim.states.values() if s.workflow.parent_id == wf_id]
+    assert sorted(s.workflow.state for s in children) == [State.ERROR, State.SUCCESS]
+    assert first[0].workflow.state is State.ERROR
+    assert [t.state for t in first[0].tasks.values()] == [State.ERROR]
