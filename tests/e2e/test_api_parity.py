@@ -151,6 +151,9 @@ def test_state_filters_take_operators(api: httpx.Client) -> None:
 
 def test_tasks_of_an_unknown_execution_is_a_404(api: httpx.Client) -> None:
     fault(api.get("/executions/00000000-0000-0000-0000-000000000000/tasks"), 404)
+    # An unknown execution is a 404 before anything wrong in the update is a 400.
+    unknown = "/executions/00000000-0000-0000-0000-000000000000"
+    fault(api.put(unknown, json={"state": "RUNNING", "description": "x"}), 404)
 
 
 def test_an_ended_execution_cannot_be_paused_or_made_to_succeed(api: httpx.Client) -> None:

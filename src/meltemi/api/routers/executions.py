@@ -202,6 +202,9 @@ _ENDED = ("SUCCESS", "ERROR", "CANCELLED")
     openapi_extra=json_body(ExecutionBody),
 )
 def update_execution(execution_id: str, body: ExecutionBodyDep, services: ServicesDep) -> Any:
+    executions = services.executions
+    queries = _queries(services)
+    current = queries.execution(execution_id)["state"]  # first a 404, as Mistral
     state = body.get("state")
     description = body.get("description")
     params = json_object(body.get("params"), "params")
@@ -209,9 +212,6 @@ def update_execution(execution_id: str, body: ExecutionBodyDep, services: Servic
     _check_env(env)
     if state and description is not None:
         raise InvalidInput("description cannot be changed together with the state")
-    executions = services.executions
-    queries = _queries(services)
-    current = queries.execution(execution_id)["state"]
     if (state == "PAUSED" and current in _ENDED) or (
         state == "SUCCESS" and current in ("ERROR", "CANCELLED")
     ):
