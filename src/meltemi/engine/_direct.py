@@ -102,8 +102,7 @@ def on_task_completed(step: Step, task: TaskExecution) -> None:
             enter(step, target, Trigger(task_id=task.id, event=str(event)))
     if held:
         step.put_task(step.state.task(task.id).evolve(held=tuple(held)))
-    if not paused:
-        evaluate_joins(step)  # else on resume (the joins stay touched)
+    evaluate_joins(step)
 
 
 def release_held(step: Step) -> None:
@@ -136,6 +135,8 @@ def _arrange(fired: list[Fired]) -> list[Fired]:
 
 
 def evaluate_joins(step: Step) -> None:
+    if step.wf.state is State.PAUSED:
+        return  # decided on resume (the joins stay touched)
     for name in step.state.take_touched_joins():
         if not step.wf.is_completed:
             _evaluate_join(step, name)

@@ -318,6 +318,30 @@ wf:
     assert task(state, "j").triggered_by[0].task_id == task(state, "t1").id
 
 
+def test_pause_before_policy_holds_no_transition() -> None:
+    """Only a 'pause' command holds the transitions after it: when a task's
+    pause-before policy pauses the workflow, its sibling tasks exist (Mistral creates
+    them before any of them starts)."""
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      on-success: [t2, t3]
+    t2:
+      action: std.noop
+      pause-before: true
+    t3:
+      action: std.noop
+""")
+    wf_id = sim.start("wf")
+    sim.run()
+    state = sim.states[wf_id]
+    assert state.workflow.state is State.PAUSED
+    assert [n for n, _s in tasks(state)] == ["t1", "t2", "t3"]
+    assert not task(state, "t1").held
+
+
 def test_advanced_publish_branch_and_global() -> None:
     sim = Simulator.from_yaml("""
 version: '2.0'
