@@ -167,7 +167,8 @@ def _evaluate_join(step: Step, name: str) -> None:
         _tasks.run(step, task)
         return
     if len(missed) > total - needed:
-        _tasks.complete(step, task, State.ERROR, f"{_JOIN_FAILURE}: {sorted(missed)}", result=[])
+        failed = [n for n in inbound if n in missed]  # in definition order, as Mistral
+        _tasks.complete(step, task, State.ERROR, f"{_JOIN_FAILURE}: {failed}", result=[])
         return
     waiting = total - len(arrived) - len(missed)
     if total <= _SHOWN_NAMES:
