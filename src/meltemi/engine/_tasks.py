@@ -419,10 +419,11 @@ def _item_finished(step: Step, task: TaskExecution) -> None:
         return
     runs = sorted((r for r in step.state.runs_of(task.id) if r.accepted), key=lambda r: r.index)
     result = [r.output for r in runs]
-    if any(r.state is State.ERROR for r in runs):
-        complete(step, task, State.ERROR, "One or more actions had failed.", result=result)
-    elif any(r.state is State.CANCELLED for r in runs):
+    # As in Mistral, a cancelled item outweighs a failed one.
+    if any(r.state is State.CANCELLED for r in runs):
         complete(step, task, State.CANCELLED, "One or more actions was cancelled.", result=result)
+    elif any(r.state is State.ERROR for r in runs):
+        complete(step, task, State.ERROR, "One or more actions had failed.", result=result)
     else:
         complete(step, task, State.SUCCESS, None, result=result)
 

@@ -385,14 +385,36 @@ def stop(step: Step, target: State, message: str | None) -> None:
     for child in _active_children(step):
         step.emit(StopWorkflow(workflow_execution_id=child, state=target, message=message))
     for task in step.state.incomplete_tasks():
+        info = _stopped_task_info(step, task, target, message)
         _tasks.cancel_runs(step, task)
-        step.put_task(task.evolve(state=State.CANCELLED, processed=True, finished_at=step.now))
+        step.put_task(
+            task.evolve(
+                state=State.CANCELLED, state_info=info, processed=True, finished_at=step.now
+            )
+        )
     if target is State.SUCCESS:
         succeed(step, message)
     elif target is State.ERROR:
         fail(step, message or "Stopped by a user request")
     else:
         cancel(step, message)
+
+
+def _stopped_task_info(
+    step: Step, task: TaskExecution, target: State, message: str | None
+) -> str | None:
+    """In Mistral, a task whose sub-workflows are cancelled with the workflow ends with
+    what the cancelled sub-workflow reports (or the with-items summary)."""
+    children = [
+        r
+        for r in step.state.runs_of(task.id)
+        if r.kind is RunKind.WORKFLOW and r.accepted and not r.is_completed
+    ]
+    if target is not State.CANCELLED or not children:
+        return task.state_info
+    if task.items is not None:
+        return "One or more actions was cancelled."
+    return message or f"Cancelled subworkflow [execution_id={children[0].id}]"
 
 
 # -- rerun and skip --------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from meltemi.engine import ActionResult, RerunRequested, State
+from meltemi.engine import ActionResult, RerunRequested, State, StopRequested
 from tests.unit.engine.sim import Simulator, task, tasks
 
 
@@ -88,3 +88,57 @@ child:
     assert sorted(s.workflow.state for s in children) == [State.ERROR, State.SUCCESS]
     assert first[0].workflow.state is State.ERROR
     assert [t.state for t in first[0].tasks.values()] == [State.ERROR]
+
+
+def test_with_items_with_a_cancelled_and_a_failed_item_ends_cancelled() -> None:
+    """Mistral looks for a cancelled item before a failed one."""
+    sim = Simulator.from_yaml(
+        """
+version: '2.0'
+wf:
+  tasks:
+    t:
+      with-items: i in [1, 2]
+      action: my.slow
+""",
+        hold={"my.slow"},
+    )
+    wf_id = sim.start("wf")
+    sim.run()
+    first, second = sorted(sim.held.values(), key=lambda c: c.index)
+    sim.complete(first.run_id, ActionResult(error="failed", cancelled=True))
+    sim.complete(second.run_id, ActionResult(error="failed"))
+    sim.run()
+    state = sim.states[wf_id]
+    assert task(state, "t").state is State.CANCELLED
+    assert task(state, "t").state_info == "One or more actions was cancelled."
+    assert state.workflow.state is State.CANCELLED
+    assert state.workflow.state_info == "Cancelled tasks: t"
+
+
+def test_cancelling_a_parent_reports_the_reason_on_its_sub_workflow_task() -> None:
+    sim = Simulator.from_yaml(
+        """
+version: '2.0'
+parent:
+  tasks:
+    call:
+      workflow: child
+    many:
+      with-items: i in [1, 2]
+      workflow: child
+child:
+  tasks:
+    work:
+      action: my.slow
+""",
+        hold={"my.slow"},
+    )
+    wf_id = sim.start("parent")
+    sim.run()
+    sim.send(wf_id, StopRequested(state=State.CANCELLED, message="Cancelled by user."))
+    state = sim.states[wf_id]
+    assert state.workflow.state_info == "Cancelled by user."
+    assert task(state, "call").state is State.CANCELLED
+    assert task(state, "call").state_info == "Cancelled by user."
+    assert task(state, "many").state_info == "One or more actions was cancelled."
