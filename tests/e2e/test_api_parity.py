@@ -410,3 +410,13 @@ def test_a_running_action_is_not_accepted_yet_and_has_no_output(api: httpx.Clien
     assert done.status_code == 200, done.text
     assert done.json()["accepted"] is True
     assert done.json()["output"] == '{"result": 1}'
+
+
+def test_a_task_result_is_always_json_text(api: httpx.Client) -> None:
+    done = run(api, "ok")  # std.noop: its result is None, written "null"
+    (task,) = api.get(f"/executions/{done}/tasks").json()["tasks"]
+    assert api.get(f"/tasks/{task['id']}").json()["result"] == "null"
+    waiting = run(api, "waits", until=("RUNNING",))
+    (running,) = eventually(lambda: api.get(f"/executions/{waiting}/tasks").json()["tasks"])
+    assert api.get(f"/tasks/{running['id']}").json()["result"] == "[]"  # no result yet
+    api.put(f"/executions/{waiting}", json={"state": "CANCELLED"})

@@ -50,6 +50,12 @@ def json_text(value: Any) -> str | None:
     return _ENCODER.encode(value)
 
 
+def json_value_text(value: Any) -> str:
+    """A JSON value as text, ``null`` included (a task's result: Mistral writes a result
+    of None as ``"null"``)."""
+    return _ENCODER.encode(value)
+
+
 def json_field(value: Any, name: str) -> Any:
     """A request field that may be a JSON value or a JSON string (clients send both)."""
     if value is None or not isinstance(value, str):

@@ -146,7 +146,8 @@ class Queries:
         return rows[0]
 
     def task_result(self, task: dict[str, Any]) -> Any:
-        """The result of a task: its accepted runs' output (a list for with-items)."""
+        """The result of a task: its accepted runs' output (a list for with-items), or,
+        as Mistral shows it, an empty list while it has none."""
         with self.db.read() as conn:
             rows = conn.execute(
                 sa.select(RUNS.c.output, RUNS.c.state)
@@ -156,7 +157,7 @@ class Queries:
         outputs = [r[0] for r in rows if r[1] in ("SUCCESS", "ERROR", "CANCELLED")]
         if task.get("items") is not None:
             return outputs
-        return outputs[-1] if outputs else None
+        return outputs[-1] if outputs else []
 
     def action_executions(
         self, query: ListQuery, *, where: list[Any] | None = None, max_limit: int = 1000

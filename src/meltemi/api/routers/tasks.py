@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from meltemi.api.body import json_body, model_body
 from meltemi.api.context import ServicesDep
-from meltemi.api.encoding import json_object, json_text, timestamp
+from meltemi.api.encoding import json_object, json_text, json_value_text, timestamp
 from meltemi.api.listing import (
     flag,
     list_parameters,
@@ -130,7 +130,7 @@ def full_task(services: ServicesDep, task_id: str) -> dict[str, Any]:
     queries = _queries(services)
     row = queries.task(task_id)
     item = render_task(row)
-    item["result"] = json_text(queries.task_result(row))
+    item["result"] = json_value_text(queries.task_result(row))
     names = _global_names(services.definitions.spec(row["spec_id"]), row)
     if names:
         context = queries.execution(row["workflow_execution_id"]).get("context") or {}
