@@ -119,6 +119,7 @@ def check_bad_bodies(api: httpx.Client) -> None:
         api.post("/executions", json={"workflow_name": "x", "params": "{env"}), 400
     )
     assert "Limit must be positive" in fault(api.get("/executions", params={"limit": 0}), 400)
+    assert "Limit must be an integer" in fault(api.get("/action_executions?limit="), 400)
     assert "sort direction" in fault(api.get("/executions", params={"sort_dirs": "up"}), 400)
     assert "include_output" in fault(
         api.get("/executions", params={"include_output": "maybe"}), 400

@@ -102,7 +102,7 @@ def list_query(
                 f"{', '.join(sorted(allowed | PAGING | IGNORED))}"
             )
     limit: int | None = None
-    if params.get("limit") not in (None, ""):
+    if params.get("limit") is not None:  # given empty is a 400, as in Mistral
         try:
             limit = int(params["limit"])
         except ValueError as e:
