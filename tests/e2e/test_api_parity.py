@@ -420,3 +420,28 @@ def test_a_task_result_is_always_json_text(api: httpx.Client) -> None:
     (running,) = eventually(lambda: api.get(f"/executions/{waiting}/tasks").json()["tasks"])
     assert api.get(f"/tasks/{running['id']}").json()["result"] == "[]"  # no result yet
     api.put(f"/executions/{waiting}", json={"state": "CANCELLED"})
+
+
+def test_report_depth_and_errors_only_as_mistral(api: httpx.Client) -> None:
+    top = run(api, "top")
+
+    def report(**params: Any) -> dict[str, Any]:
+        answer = api.get(f"/executions/{top}/report", params=params)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    assert report()["statistics"]["total_tasks_count"] == 9
+    # Only the tasks shown are counted: with errors_only, those in ERROR.
+    errors = report(errors_only="true")
+    assert errors["statistics"]["total_tasks_count"] == 2
+    assert errors["statistics"]["success_tasks_count"] == 0
+    assert report(errors_only="true", statistics_only="true")["statistics"] == errors["statistics"]
+    # Past max_depth, a sub-workflow is there without its tasks.
+    shallow = report(max_depth=0)
+    assert shallow["statistics"]["total_tasks_count"] == 2
+    (a, _b) = shallow["root_workflow_execution"]["task_executions"]
+    (mid,) = a["workflow_executions"]
+    assert mid["name"] == "mid"
+    assert "task_executions" not in mid
+    assert report(max_depth=1)["statistics"]["total_tasks_count"] == 6

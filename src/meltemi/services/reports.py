@@ -92,6 +92,20 @@ def _workflow(
     max_depth: int,
     depth: int,
 ) -> dict[str, Any]:
+    """A workflow execution's entry, at ``depth`` (the root's is 0; a sub-workflow's is
+    one more than its parent's). As Mistral: past ``max_depth`` (when not negative) the
+    entry has no ``task_executions``; only the tasks shown are counted in the
+    statistics (with ``errors_only``, those in ERROR)."""
+    entry: dict[str, Any] = {
+        "id": wf["id"],
+        "name": wf["workflow_name"],
+        "created_at": _time(wf["created_at"]),
+        "updated_at": _time(wf["updated_at"]),
+        "state": wf["state"],
+        "state_info": wf["state_info"],
+    }
+    if 0 <= max_depth < depth:
+        return entry
     tasks = (
         conn.execute(
             sa.select(TASKS).where(TASKS.c.workflow_execution_id == wf["id"]).order_by(TASKS.c.seq)
@@ -101,61 +115,66 @@ def _workflow(
     )
     rendered = []
     for task in tasks:
+        if errors_only and task["state"] != "ERROR":
+            continue
         stats["total_tasks_count"] += 1
         counter = _COUNTED.get(task["state"])
         if counter:
             stats[counter] += 1
-        if errors_only and task["state"] != "ERROR":
-            continue
-        runs = (
-            conn.execute(
-                sa.select(RUNS)
-                .where(RUNS.c.task_execution_id == task["id"])
-                .order_by(RUNS.c.run_index, RUNS.c.created_at)
-            )
-            .mappings()
-            .all()
+        rendered.append(_task(conn, task, stats, errors_only, max_depth, depth + 1))
+    entry["task_executions"] = rendered
+    return entry
+
+
+def _task(
+    conn: sa.Connection,
+    task: Any,
+    stats: dict[str, int],
+    errors_only: bool,
+    max_depth: int,
+    depth: int,
+) -> dict[str, Any]:
+    runs = (
+        conn.execute(
+            sa.select(RUNS)
+            .where(RUNS.c.task_execution_id == task["id"])
+            .order_by(RUNS.c.run_index, RUNS.c.created_at)
         )
-        entry: dict[str, Any] = {
-            "id": task["id"],
-            "name": task["name"],
-            "type": task["type"],
-            "state": task["state"],
-            "state_info": task["state_info"],
-            "created_at": _time(task["created_at"]),
-            "updated_at": _time(task["updated_at"]),
-            "action_executions": [],
-            "workflow_executions": [],
-        }
-        if task["retry_no"]:  # only a task that was retried says how often
-            entry["retry_count"] = task["retry_no"]
-        for run in runs:
-            if run["kind"] == "action":
-                entry["action_executions"].append(
-                    {
-                        "id": run["id"],
-                        "name": run["name"],
-                        "state": run["state"],
-                        "state_info": run["state_info"],
-                        "accepted": run["accepted"],
-                        "created_at": _time(run["created_at"]),
-                        "updated_at": _time(run["updated_at"]),
-                        "last_heartbeat": None,
-                    }
-                )
-            elif max_depth < 0 or depth < max_depth:
-                child = conn.execute(sa.select(WF).where(WF.c.id == run["id"])).mappings().first()
-                if child is not None:
-                    entry["workflow_executions"].append(
-                        _workflow(conn, dict(child), stats, errors_only, max_depth, depth + 1)
-                    )
-        rendered.append(entry)
-    return {
-        "id": wf["id"],
-        "name": wf["workflow_name"],
-        "created_at": _time(wf["created_at"]),
-        "updated_at": _time(wf["updated_at"]),
-        "state": wf["state"],
-        "state_info": wf["state_info"],
-        "task_executions": rendered,
+        .mappings()
+        .all()
+    )
+    entry: dict[str, Any] = {
+        "id": task["id"],
+        "name": task["name"],
+        "type": task["type"],
+        "state": task["state"],
+        "state_info": task["state_info"],
+        "created_at": _time(task["created_at"]),
+        "updated_at": _time(task["updated_at"]),
+        "action_executions": [],
+        "workflow_executions": [],
     }
+    if task["retry_no"]:  # only a task that was retried says how often
+        entry["retry_count"] = task["retry_no"]
+    for run in runs:
+        if run["kind"] == "action":
+            finished = run["state"] in ("SUCCESS", "ERROR", "CANCELLED")
+            entry["action_executions"].append(
+                {
+                    "id": run["id"],
+                    "name": run["name"],
+                    "state": run["state"],
+                    "state_info": run["state_info"],
+                    "accepted": bool(run["accepted"]) and finished,
+                    "created_at": _time(run["created_at"]),
+                    "updated_at": _time(run["updated_at"]),
+                    "last_heartbeat": None,
+                }
+            )
+        else:
+            child = conn.execute(sa.select(WF).where(WF.c.id == run["id"])).mappings().first()
+            if child is not None:
+                entry["workflow_executions"].append(
+                    _workflow(conn, dict(child), stats, errors_only, max_depth, depth)
+                )
+    return entry
