@@ -125,7 +125,7 @@ def test_cron_trigger_conflicts_and_bad_bodies(v2: httpx.Client) -> None:
     first = "2999-01-01 00:00"
     for name, changes in [
         ("other-input", {"workflow_input": {"x": 2}}),
-        ("counted", {"workflow_input": {"x": 1}, "remaining_executions": 3}),
+        ("counted", {"workflow_input": {"x": 1}, "remaining_executions": "3"}),
         ("later", {"workflow_input": {"x": 1}, "first_execution_time": first}),
     ]:
         made = _cron(v2, name=name, **changes)

@@ -49,7 +49,7 @@ class CronTriggerBody(Body):
     project_id: str | None = None
     scope: Literal["private", "public"] | None = None
     pattern: str | None = None
-    remaining_executions: int | None = None
+    remaining_executions: int | str | None = None  # "42" too, as Mistral takes it
     first_execution_time: str | None = None
     next_execution_time: str | None = None
     created_at: str | None = None
