@@ -74,8 +74,9 @@ def _fired(step: Step, task: TaskExecution) -> list[Fired]:
     return fired
 
 
-def on_task_completed(step: Step, task: TaskExecution) -> None:
-    """Evaluates a completed task's transitions and starts what they lead to."""
+def on_task_completed(step: Step, task: TaskExecution, *, resuming: bool = False) -> None:
+    """Evaluates a completed task's transitions and starts what they lead to (when
+    ``resuming``, without its 'pause' commands)."""
     try:
         fired = _fired(step, task)
     except EvaluationError as e:
@@ -93,6 +94,8 @@ def on_task_completed(step: Step, task: TaskExecution) -> None:
     held: list[tuple[str, str]] = []
     paused = False  # by a 'pause' command here (not by a task's pause-before policy)
     for target, params, event in _arrange(fired):
+        if resuming and target == EngineCommand.PAUSE:
+            continue
         if target in _COMMANDS:
             _workflow.engine_command(step, EngineCommand(target), params, task)
             paused = paused or step.wf.state is State.PAUSED

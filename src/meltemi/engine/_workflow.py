@@ -154,8 +154,12 @@ def start(spec: WorkflowSpec, request: StartRequest, ctx: StepContext) -> Step:
 # -- completion ------------------------------------------------------------------------------
 
 
-def task_completed(step: Step, task: TaskExecution) -> None:
-    """A task finished: follow its transitions (unless paused), then maybe finish."""
+def task_completed(step: Step, task: TaskExecution, *, resuming: bool = False) -> None:
+    """A task finished: follow its transitions (unless paused), then maybe finish.
+
+    ``resuming``: the task finished while the workflow was paused; as in Mistral, its
+    'pause' commands are ignored now that the workflow resumes.
+    """
     if step.wf.is_completed:
         # The workflow already ended (e.g. by a fail transition): nothing follows.
         step.put_task(task.evolve(processed=True))
@@ -163,7 +167,7 @@ def task_completed(step: Step, task: TaskExecution) -> None:
     if step.wf.state is not State.RUNNING:
         return
     if step.spec.type is WorkflowType.DIRECT:
-        _direct.on_task_completed(step, task)
+        _direct.on_task_completed(step, task, resuming=resuming)
     else:
         _reverse.on_task_completed(step, task)
     # Decide only after everything this step starts exists (e.g. a join that another
@@ -369,7 +373,7 @@ def continue_workflow(step: Step) -> None:
         if current.state is State.PAUSED:
             step.put_task(current.evolve(state=State.RUNNING))
         elif current.is_completed and not current.processed:
-            task_completed(step, current)
+            task_completed(step, current, resuming=True)
         elif current.state is State.IDLE:
             _tasks.run(step, current)
         elif current.state is State.RUNNING and current.items is not None:

@@ -318,6 +318,41 @@ wf:
     assert task(state, "j").triggered_by[0].task_id == task(state, "t1").id
 
 
+def test_resume_ignores_pause_commands_of_tasks_that_finished_while_paused() -> None:
+    """Mistral drops the 'pause' commands of the tasks that finished during the pause
+    when the workflow resumes; it does not pause again."""
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    task1:
+      action: std.echo output=1
+      on-complete:
+        - task3
+        - pause
+    task2:
+      action: std.echo output=2
+      on-complete:
+        - pause
+    task3:
+      action: std.echo output=3
+""")
+    wf_id = sim.start("wf")
+    sim.run()
+    state = sim.states[wf_id]
+    assert state.workflow.state is State.PAUSED
+    from meltemi.engine import ResumeRequested
+
+    sim.send(wf_id, ResumeRequested())
+    sim.run()
+    assert state.workflow.state is State.SUCCESS
+    assert sorted(tasks(state)) == [
+        ("task1", "SUCCESS"),
+        ("task2", "SUCCESS"),
+        ("task3", "SUCCESS"),
+    ]
+
+
 def test_pause_before_policy_holds_no_transition() -> None:
     """Only a 'pause' command holds the transitions after it: when a task's
     pause-before policy pauses the workflow, its sibling tasks exist (Mistral creates
