@@ -445,3 +445,12 @@ def test_report_depth_and_errors_only_as_mistral(api: httpx.Client) -> None:
     assert mid["name"] == "mid"
     assert "task_executions" not in mid
     assert report(max_depth=1)["statistics"]["total_tasks_count"] == 6
+
+
+def test_a_workbook_s_namespace_may_be_a_path_segment(api: httpx.Client) -> None:
+    book = BOOK.format(name="placed")
+    assert api.post("/workbooks?namespace=shelf", content=book, headers=TEXT).status_code == 201
+    assert api.get("/workbooks/placed/shelf").json()["namespace"] == "shelf"
+    fault(api.get("/workbooks/placed"), 404)  # not in the default namespace
+    assert api.delete("/workbooks/placed/shelf").status_code == 204
+    fault(api.get("/workbooks/placed", params={"namespace": "shelf"}), 404)

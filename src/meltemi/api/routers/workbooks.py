@@ -80,6 +80,12 @@ def list_workbooks(request: Request, services: ServicesDep) -> dict[str, Any]:
 
 
 @router.get("/{name}", response_model=Workbook, response_model_exclude_unset=True)
+@router.get(  # Mistral's positional form: /workbooks/{name}/{namespace}
+    "/{name}/{namespace}",
+    response_model=Workbook,
+    response_model_exclude_unset=True,
+    include_in_schema=False,
+)
 def get_workbook(
     name: str, services: ServicesDep, namespace: str = "", fields: str | None = None
 ) -> dict[str, Any]:
@@ -114,6 +120,9 @@ async def update_workbook(
 
 
 @router.delete("/{name}", status_code=204, response_class=Response)
+@router.delete(
+    "/{name}/{namespace}", status_code=204, response_class=Response, include_in_schema=False
+)
 def delete_workbook(name: str, services: ServicesDep, namespace: str = "") -> Response:
     _workbooks(services).delete(name, namespace)
     return Response(status_code=204)
