@@ -402,7 +402,12 @@ def run_finished(step: Step, run_id: str, result: ActionResult) -> None:
     if task.items is not None:
         _item_finished(step, task)
         return
-    state_info = None if new_state is State.SUCCESS else describe(reason) or str(new_state)
+    if new_state is State.SUCCESS:
+        state_info = None
+    elif new_state is State.CANCELLED:
+        state_info = describe(reason) or None  # Mistral: no reason, no state_info
+    else:
+        state_info = describe(reason) or str(new_state)
     complete(step, task, new_state, state_info, result=output)
 
 
@@ -411,18 +416,21 @@ def _item_finished(step: Step, task: TaskExecution) -> None:
     assert items is not None  # noqa: S101  # callers check
     items = _evolve_items(items, running=items.running - 1, finished=items.finished + 1)
     task = step.put_task(task.evolve(items=items))
+    runs = sorted((r for r in step.state.runs_of(task.id) if r.accepted), key=lambda r: r.index)
+    if any(r.state is State.CANCELLED for r in runs):
+        # As in Mistral: one cancelled item ends the task at once; the items still
+        # running go on, but their results no longer count.
+        result = [r.output for r in runs]
+        complete(step, task, State.CANCELLED, "One or more actions was cancelled.", result=result)
+        return
     if items.remaining() > 0:
         if task.state is State.RUNNING:
             _schedule_items(step, task, step.spec.task(task.name))
         return
     if items.running > 0:
         return
-    runs = sorted((r for r in step.state.runs_of(task.id) if r.accepted), key=lambda r: r.index)
     result = [r.output for r in runs]
-    # As in Mistral, a cancelled item outweighs a failed one.
-    if any(r.state is State.CANCELLED for r in runs):
-        complete(step, task, State.CANCELLED, "One or more actions was cancelled.", result=result)
-    elif any(r.state is State.ERROR for r in runs):
+    if any(r.state is State.ERROR for r in runs):
         complete(step, task, State.ERROR, "One or more actions had failed.", result=result)
     else:
         complete(step, task, State.SUCCESS, None, result=result)

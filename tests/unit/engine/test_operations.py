@@ -142,3 +142,67 @@ child:
     assert task(state, "call").state is State.CANCELLED
     assert task(state, "call").state_info == "Cancelled by user."
     assert task(state, "many").state_info == "One or more actions was cancelled."
+
+
+def test_a_cancelled_action_leaves_no_state_info_and_is_not_retried() -> None:
+    sim = Simulator.from_yaml(
+        """
+version: '2.0'
+wf:
+  tasks:
+    t:
+      action: my.slow
+      retry: {count: 3, delay: 0}
+      on-error: handler
+      on-complete: after
+    handler:
+      action: std.noop
+    after:
+      action: std.noop
+""",
+        hold={"my.slow"},
+    )
+    wf_id = sim.start("wf")
+    sim.run()
+    (run_id,) = sim.held
+    sim.complete(run_id, ActionResult(cancelled=True))
+    sim.run()
+    state = sim.states[wf_id]
+    assert tasks(state) == [("t", "CANCELLED")]
+    assert task(state, "t").state_info is None
+    assert not sim.held
+    assert state.workflow.state is State.CANCELLED
+    assert state.workflow.state_info == "Cancelled tasks: t"
+
+
+def test_one_cancelled_item_ends_a_with_items_task_at_once() -> None:
+    """Mistral completes the task CANCELLED without waiting for the other items, and
+    starts no more of them."""
+    sim = Simulator.from_yaml(
+        """
+version: '2.0'
+wf:
+  tasks:
+    t:
+      with-items: i in [1, 2, 3, 4]
+      concurrency: 2
+      action: my.slow
+      on-success: after
+    after:
+      action: std.noop
+""",
+        hold={"my.slow"},
+    )
+    wf_id = sim.start("wf")
+    sim.run()
+    first, second = sorted(sim.held.values(), key=lambda c: c.index)
+    sim.complete(first.run_id, ActionResult(cancelled=True))
+    sim.run()
+    state = sim.states[wf_id]
+    assert tasks(state) == [("t", "CANCELLED")]
+    assert task(state, "t").state_info == "One or more actions was cancelled."
+    assert state.workflow.state is State.CANCELLED
+    assert list(sim.held) == [second.run_id]  # not cancelled, and nothing new started
+    sim.complete(second.run_id, ActionResult(data="late"))
+    sim.run()
+    assert tasks(state) == [("t", "CANCELLED")]
