@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 
@@ -119,7 +119,9 @@ def list_query(
     return ListQuery(
         limit=limit,
         marker=params.get("marker") or None,
-        sort_keys=_csv(params.get("sort_keys")) or default_sort,
+        # A key given twice counts once, as in Mistral (then more directions than keys
+        # is a 400).
+        sort_keys=tuple(dict.fromkeys(_csv(params.get("sort_keys")))) or default_sort,
         sort_dirs=_csv(params.get("sort_dirs")),
         fields=fields,
         filters=chosen,
@@ -154,9 +156,29 @@ def page(
     items = [select_fields(render(row), query.fields) for row in rows]
     body: dict[str, Any] = {collection: items}
     if query.limit and len(rows) >= query.limit and rows:
-        params = {k: v for k, v in request.query_params.items() if k != "marker"}
-        params["marker"] = str(rows[-1]["id"])
-        params["limit"] = str(query.limit)
         base = str(request.base_url).rstrip("/")
-        body["next"] = f"{base}{request.url.path}?{urlencode(params)}"
+        body["next"] = f"{base}{request.url.path}?{_next_query(request, query, rows[-1])}"
     return body
+
+
+def _next_query(request: Request, query: ListQuery, last: dict[str, Any]) -> str:
+    """The query of the next page, laid out as Mistral's: the sort with its ``id``
+    tiebreak and a direction for every key, the filters, limit, marker, fields."""
+    keys = list(query.sort_keys)
+    dirs = [*query.sort_dirs, *["asc"] * (len(keys) - len(query.sort_dirs))]
+    if "id" not in keys:
+        keys.append("id")
+        dirs.append("asc")
+    parts = [f"sort_keys={','.join(keys)}", f"sort_dirs={','.join(dirs)}"]
+    paging = PAGING | {"include_output", "nulls"}
+    others = [(k, v) for k, v in request.query_params.multi_items() if k not in paging]
+    if others:
+        parts.append(urlencode(others))
+    parts += [f"limit={query.limit}", f"marker={quote(str(last['id']))}"]
+    for name in ("include_output", "nulls"):
+        if name in request.query_params:
+            parts.append(urlencode({name: request.query_params[name]}))
+    if query.fields:
+        fields = query.fields if "id" in query.fields else ("id", *query.fields)
+        parts.append(f"fields={','.join(fields)}")
+    return "&".join(parts)

@@ -18,7 +18,7 @@ from meltemi.actions import ActionDescriptor, ActionRegistry
 from meltemi.lang import DocumentKind
 from meltemi.services.definitions import ACTIONS, Definitions
 from meltemi.services.errors import InvalidInput, NotFound
-from meltemi.services.listing import Filter, ListQuery, Op
+from meltemi.services.listing import Filter, ListQuery, Op, check_sort
 
 FIELDS = (
     "id",
@@ -209,13 +209,9 @@ def _match(item: Mapping[str, Any], name: str, flt: Filter) -> bool:
 
 
 def _sorted(items: list[dict[str, Any]], keys: list[str], dirs: list[str]) -> list[dict[str, Any]]:
-    if len(dirs) > len(keys):
-        raise InvalidInput("The length of sort_keys must be at least that of sort_dirs")
-    for direction in dirs:
-        if direction not in ("asc", "desc"):
-            raise InvalidInput("Unknown sort direction, must be 'desc' or 'asc'.")
-    dirs = dirs + [dirs[0] if dirs else "asc"] * (len(keys) - len(dirs))
-    for key, direction in reversed([*zip(keys, dirs, strict=True), ("id", dirs[-1])]):
+    check_sort(keys, dirs)
+    dirs = dirs + ["asc"] * (len(keys) - len(dirs))  # as in Mistral
+    for key, direction in reversed([*zip(keys, dirs, strict=True), ("id", "asc")]):
         items = sorted(items, key=_sort_key(key), reverse=direction == "desc")
     return items
 

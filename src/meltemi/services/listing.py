@@ -94,16 +94,24 @@ class Listing:
         sort_keys = list(query.sort_keys or self.default_sort)
         self.check_fields(sort_keys, "sort keys")
         sort_dirs = list(query.sort_dirs)
-        if len(sort_dirs) > len(sort_keys):
-            raise InvalidInput("The length of sort_keys must be at least that of sort_dirs")
-        for direction in sort_dirs:
-            if direction not in ("asc", "desc"):
-                raise InvalidInput("Unknown sort direction, must be 'desc' or 'asc'.")
-        sort_dirs += [sort_dirs[0] if sort_dirs else "asc"] * (len(sort_keys) - len(sort_dirs))
+        check_sort(sort_keys, sort_dirs)
+        # Keys without a direction sort ascending, as in Mistral.
+        sort_dirs += ["asc"] * (len(sort_keys) - len(sort_dirs))
+        # Ties are broken by the tiebreak keys, then by id. A trailing id after other
+        # keys (as next links carry it) keeps the tiebreak keys before it, so that
+        # every page of a listing is cut from the same order.
+        at = len(sort_keys) - 1 if len(sort_keys) > 1 and sort_keys[-1] == "id" else None
         for key in (*self.tiebreak, "id"):
-            if key not in sort_keys:
+            if key in sort_keys:
+                continue
+            direction = sort_dirs[(at or len(sort_dirs)) - 1] if sort_dirs else "asc"
+            if at is None:
                 sort_keys.append(key)
-                sort_dirs.append(sort_dirs[-1] if sort_dirs else "asc")
+                sort_dirs.append(direction)
+            else:
+                sort_keys.insert(at, key)
+                sort_dirs.insert(at, direction)
+                at += 1
         conditions = list(where)
         for name, flt in query.filters.items():
             self.check_fields([name], "filters")
@@ -204,3 +212,16 @@ def _condition(column: sa.ColumnElement[Any], flt: Filter) -> sa.ColumnElement[b
     if flt.op is Op.IN:
         return column.in_(value)
     return column.not_in(value)
+
+
+def check_sort(sort_keys: Sequence[str], sort_dirs: Sequence[str]) -> None:
+    """Directions are 'asc' or 'desc', at most one per key (as Mistral checks them)."""
+    if len(sort_dirs) > len(sort_keys):
+        raise InvalidInput(
+            "Length of sort_keys must be equal or greater than sort_dirs: give a sort "
+            f"key for each direction (keys: {', '.join(sort_keys) or 'none'}; a key given "
+            "twice counts once)"
+        )
+    for direction in sort_dirs:
+        if direction not in ("asc", "desc"):
+            raise InvalidInput("Unknown sort direction, must be 'desc' or 'asc'.")
