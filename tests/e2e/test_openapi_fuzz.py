@@ -120,6 +120,8 @@ def check_bad_bodies(api: httpx.Client) -> None:
     )
     assert "Limit must be positive" in fault(api.get("/executions", params={"limit": 0}), 400)
     assert "Limit must be an integer" in fault(api.get("/action_executions?limit="), 400)
+    # As in Mistral, an unknown execution is a 404 before its update body is checked.
+    assert "1a2b3c" in fault(api.put("/executions/1a2b3c", json={"state": "STOPPED"}), 404)
     assert "sort direction" in fault(api.get("/executions", params={"sort_dirs": "up"}), 400)
     assert "include_output" in fault(
         api.get("/executions", params={"include_output": "maybe"}), 400

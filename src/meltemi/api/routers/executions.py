@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from meltemi.api.body import json_body, model_body
 from meltemi.api.context import ServicesDep
@@ -31,6 +31,15 @@ from meltemi.services.queries import Queries
 
 router = APIRouter(prefix="/v2/executions", tags=["executions"])
 ExecutionBodyDep = Annotated[dict[str, Any], model_body(ExecutionBody)]
+
+
+def _current_state(execution_id: str, services: ServicesDep) -> str:
+    # A dependency resolved before the body's: an unknown execution is a 404 whatever
+    # the body says, as in Mistral.
+    return str(_queries(services).execution(execution_id)["state"])
+
+
+CurrentStateDep = Annotated[str, Depends(_current_state)]
 
 FIELDS = (
     "id",
@@ -201,10 +210,10 @@ _ENDED = ("SUCCESS", "ERROR", "CANCELLED")
     response_model_exclude_unset=True,
     openapi_extra=json_body(ExecutionBody),
 )
-def update_execution(execution_id: str, body: ExecutionBodyDep, services: ServicesDep) -> Any:
+def update_execution(
+    execution_id: str, current: CurrentStateDep, body: ExecutionBodyDep, services: ServicesDep
+) -> Any:
     executions = services.executions
-    queries = _queries(services)
-    current = queries.execution(execution_id)["state"]  # first a 404, as Mistral
     state = body.get("state")
     description = body.get("description")
     params = json_object(body.get("params"), "params")
@@ -233,7 +242,7 @@ def update_execution(execution_id: str, body: ExecutionBodyDep, services: Servic
         raise InvalidInput(
             f"state must be one of RUNNING, PAUSED, SUCCESS, ERROR, CANCELLED; not '{state}'"
         )
-    return render(queries.execution(execution_id))
+    return render(_queries(services).execution(execution_id))
 
 
 @router.delete("/{execution_id}", status_code=204, response_class=Response)
