@@ -13,6 +13,8 @@ join starts when enough inbound tasks arrived and fails when too many missed.
 
 from __future__ import annotations
 
+import json
+
 from meltemi.engine import _tasks, _workflow, dataflow
 from meltemi.engine._step import Step
 from meltemi.engine.records import JsonValue, TaskExecution, Trigger
@@ -96,11 +98,11 @@ def on_task_completed(step: Step, task: TaskExecution, *, resuming: bool = False
     for target, params, event in _arrange(fired):
         if resuming and target == EngineCommand.PAUSE:
             continue
-        if target in _COMMANDS:
+        if paused:  # as Mistral's backlog: the rest runs on resume (commands too)
+            held.append((target, json.dumps(params) if target in _COMMANDS else str(event)))
+        elif target in _COMMANDS:
             _workflow.engine_command(step, EngineCommand(target), params, task)
-            paused = paused or step.wf.state is State.PAUSED
-        elif paused:
-            held.append((target, str(event)))  # as Mistral's backlog: created on resume
+            paused = step.wf.state is State.PAUSED
         else:
             enter(step, target, Trigger(task_id=task.id, event=str(event)))
     if held:
@@ -109,14 +111,18 @@ def on_task_completed(step: Step, task: TaskExecution, *, resuming: bool = False
 
 
 def release_held(step: Step) -> None:
-    """On resume: starts the transitions a 'pause' command held back, then the joins
-    they reach."""
+    """On resume: starts the transitions a 'pause' command held back (or carries out
+    the engine commands it held), then the joins they reach."""
     for task in [t for t in step.state.iter_tasks() if t.held]:
         remaining = list(task.held)
         while remaining and step.wf.state is State.RUNNING:
-            target, event = remaining.pop(0)
-            step.put_task(step.state.task(task.id).evolve(held=tuple(remaining)))
-            enter(step, target, Trigger(task_id=task.id, event=event))
+            target, detail = remaining.pop(0)
+            current = step.put_task(step.state.task(task.id).evolve(held=tuple(remaining)))
+            if target in _COMMANDS:
+                params = json.loads(detail)
+                _workflow.engine_command(step, EngineCommand(target), params, current)
+            else:
+                enter(step, target, Trigger(task_id=task.id, event=detail))
     evaluate_joins(step)
 
 

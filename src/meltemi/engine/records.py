@@ -114,7 +114,8 @@ class TaskExecution:
     processed: bool = False
     error_handled: bool = False
     next_tasks: tuple[tuple[str, str], ...] = ()
-    # (target, event) of transitions a 'pause' command held back; they start on resume.
+    # What a 'pause' command held back, for the resume: (task, event) of transitions,
+    # (command, its params as JSON text) of engine commands.
     held: tuple[tuple[str, str], ...] = ()
     retry_no: int = 0
     wait_before_done: bool = False

@@ -353,6 +353,32 @@ wf:
     ]
 
 
+def test_engine_command_after_a_pause_command_waits_for_the_resume() -> None:
+    """Mistral's backlog holds engine commands after a 'pause' command too: a 'fail'
+    after it fails the workflow only once it resumes."""
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t1:
+      action: std.noop
+      on-success:
+        - pause
+        - fail msg="stopped <% 1 + 1 %>"
+""")
+    wf_id = sim.start("wf")
+    sim.run()
+    state = sim.states[wf_id]
+    assert state.workflow.state is State.PAUSED
+    from meltemi.engine import ResumeRequested
+
+    sim.send(wf_id, ResumeRequested())
+    sim.run()
+    assert state.workflow.state is State.ERROR
+    assert state.workflow.state_info == "stopped 2"
+    assert not task(state, "t1").held
+
+
 def test_pause_before_policy_holds_no_transition() -> None:
     """Only a 'pause' command holds the transitions after it: when a task's
     pause-before policy pauses the workflow, its sibling tasks exist (Mistral creates
