@@ -448,6 +448,7 @@ def rerun(step: Step, task_id: str, reset: bool, env: Mapping[str, JsonValue] | 
             published={},
             result=None,
             retry_no=0,
+            started_at=step.now,  # as in Mistral, a rerun is a new start
             finished_at=None,
             reset_count=task.reset_count + 1,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from meltemi.engine import ActionResult, RerunRequested, State, StopRequested
 from tests.unit.engine.sim import Simulator, task, tasks
 
@@ -206,3 +208,28 @@ wf:
     sim.complete(second.run_id, ActionResult(data="late"))
     sim.run()
     assert tasks(state) == [("t", "CANCELLED")]
+
+
+def test_a_rerun_task_has_a_new_started_at() -> None:
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    t:
+      action: std.fail
+""")
+    wf_id = sim.start("wf")
+    sim.run()
+    state = sim.states[wf_id]
+    first = task(state, "t")
+    sim.now += timedelta(seconds=5)
+    sim.send(wf_id, RerunRequested(task_id=first.id, reset=True))
+    sim.run()
+    second = task(state, "t")
+    assert second.state is State.ERROR
+    assert first.started_at is not None
+    assert second.started_at is not None
+    assert second.started_at > first.started_at
+    assert second.finished_at is not None
+    assert first.finished_at is not None
+    assert second.finished_at > first.finished_at
