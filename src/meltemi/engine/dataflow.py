@@ -312,7 +312,7 @@ class Host:
         return {
             "id": wf.id,
             "name": wf.workflow_name,
-            "spec": to_json(self._state.spec),
+            "spec": to_json(self._state.spec.source or self._state.spec),
             "input": dict(wf.input),
             "params": dict(wf.params),
             "created_at": format_time(wf.created_at),
@@ -413,13 +413,21 @@ class Host:
         ]
 
 
+def _task_spec(state: ExecutionState, name: str) -> JsonValue:
+    """A task's spec as Mistral shows it (as written, with its name, version, type)."""
+    tasks = state.spec.source.get("tasks")
+    if isinstance(tasks, Mapping) and isinstance(tasks.get(name), Mapping):
+        return to_json(tasks[name])
+    spec = state.spec.tasks.get(name)
+    return to_json(spec) if spec is not None else None
+
+
 def task_dict(state: ExecutionState, task: TaskExecution) -> dict[str, JsonValue]:
     """A task execution as ``task()`` and ``tasks()`` give it (Mistral's fields)."""
-    spec = state.spec.tasks.get(task.name)
     return {
         "id": task.id,
         "name": task.name,
-        "spec": to_json(spec) if spec is not None else None,
+        "spec": _task_spec(state, task.name),
         "state": str(task.state),
         "state_info": task.state_info,
         "result": _result_so_far(state, task),

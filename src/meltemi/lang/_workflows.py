@@ -143,10 +143,26 @@ def build_workflow(
             if task is not None:
                 tasks[task_name] = task
     fields["tasks"] = tasks
+    fields["source"] = _mistral_form(node, name, wf_type)
     spec = WorkflowSpec(**fields)  # type: ignore[arg-type]  # keys are WorkflowSpec fields
     if tasks_node is not None and tasks:
         check_graph(reader, spec, node, tasks_node, path, first_transition)
     return spec
+
+
+def _mistral_form(node: Node, name: str, wf_type: WorkflowType) -> dict[str, JsonValue]:
+    """The workflow as Mistral keeps it: the mapping as written, with its name and
+    version added, and each task with its name, version and the workflow's type."""
+    data = node.to_python()
+    if not isinstance(data, dict):
+        return {}
+    data.update(name=name, version="2.0")
+    tasks = data.get("tasks")
+    if isinstance(tasks, dict):
+        for task_name, task in tasks.items():
+            if isinstance(task, dict):
+                task.update(name=task_name, version="2.0", type=str(wf_type))
+    return data
 
 
 def _shown(node: Node) -> str:

@@ -218,6 +218,8 @@ class WorkflowSpec:
     task_defaults: TaskDefaults | None = None
     tasks: Mapping[str, TaskSpec] = field(default_factory=dict)
     line: int = 0
+    # The workflow as Mistral keeps it, for execution().spec and task().spec.
+    source: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)
     _outbound: dict[str, frozenset[str]] = field(
         init=False, default_factory=dict, compare=False, repr=False
     )

@@ -54,6 +54,41 @@ wf:
     }
 
 
+def test_execution_and_task_specs_are_the_definition_as_mistral_keeps_it() -> None:
+    """In Mistral, execution().spec is the workflow's mapping as written plus its name
+    and version, and task().spec the task's, plus its name, version and the workflow
+    type (inline action parameters stay text)."""
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  input:
+    - k1
+    - k2: v2
+  tasks:
+    a:
+      action: std.echo output=1
+      publish:
+        wf_spec: <% execution().spec %>
+        a_spec: <% task().spec %>
+""")
+    state = sim.execute("wf", {"k1": 1})
+    published = task(state, "a").published
+    a_spec = {
+        "action": "std.echo output=1",
+        "publish": {"wf_spec": "<% execution().spec %>", "a_spec": "<% task().spec %>"},
+        "name": "a",
+        "version": "2.0",
+        "type": "direct",
+    }
+    assert published["a_spec"] == a_spec
+    assert published["wf_spec"] == {
+        "input": ["k1", {"k2": "v2"}],
+        "tasks": {"a": a_spec},
+        "name": "wf",
+        "version": "2.0",
+    }
+
+
 def test_later_publish_wins_along_a_path_and_branches_see_their_own() -> None:
     sim = Simulator.from_yaml("""
 version: '2.0'
