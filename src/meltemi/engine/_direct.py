@@ -177,6 +177,12 @@ def _evaluate_join(step: Step, name: str) -> None:
         return
     if len(missed) > total - needed:
         failed = [n for n in inbound if n in missed]  # in definition order, as Mistral
+        if join == "all":
+            # As in Mistral, a failed 'join: all' is "triggered" by the inbound task
+            # executions that completed without a transition to it.
+            ran = [t for t in map(state.latest, failed) if t is not None]
+            triggers = tuple(Trigger(task_id=t.id, event=dataflow.NOT_TRIGGERED) for t in ran)
+            task = step.put_task(task.evolve(triggered_by=triggers))
         _tasks.complete(step, task, State.ERROR, f"{_JOIN_FAILURE}: {failed}", result=[])
         return
     waiting = total - len(arrived) - len(missed)

@@ -144,13 +144,17 @@ def merge_all(contexts: list[Context]) -> Context:
     return result
 
 
+# The event of a failed join's triggers: inbound tasks that did not lead to it.
+NOT_TRIGGERED = "not triggered"
+
+
 def inbound(state: ExecutionState, task: TaskExecution) -> Context:
     """The inbound context of a task execution."""
     key = "in:" + task.id
     cached = state.contexts.get(key)
     if cached is not None and cached[0] is task:
         return cached[1]  # type: ignore[no-any-return]  # (record, Context) pairs
-    ids = [t.task_id for t in task.triggered_by]
+    ids = [t.task_id for t in task.triggered_by if t.event != NOT_TRIGGERED]
     if not ids and _is_join(state, task):
         # A join that never started (failed by its inbound tasks): as in Mistral, it
         # sees what the inbound tasks that did reach it published.

@@ -101,3 +101,41 @@ wf:
     done = task(state, "join_task")
     assert done.state is State.ERROR
     assert done.state_info == "Failed by tasks: ['zeta', 'alpha']"
+
+
+def test_failed_join_all_is_triggered_by_what_did_not_reach_it() -> None:
+    """Mistral: a failed 'join: all' keeps, as its triggers, the inbound task executions
+    that completed without a transition to it (event "not triggered"); an inbound task
+    that never ran is not among them. Its context still comes from the tasks that did
+    reach it."""
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  tasks:
+    task1:
+      publish: {reached: 1}
+      on-success: join_task
+    task2:
+      action: std.fail
+      on-complete: join_task
+    task3:
+      action: std.noop
+      on-error: join_task
+    task4:
+      action: std.noop
+      on-error: task5
+    task5:
+      on-success: join_task
+    join_task:
+      join: all
+      publish-on-error:
+        seen: <% $.get(reached) %>
+""")
+    state = sim.execute("wf")
+    done = task(state, "join_task")
+    assert done.state is State.ERROR
+    events = {(t.task_id, t.event) for t in done.triggered_by}
+    assert (task(state, "task3").id, "not triggered") in events
+    assert all(event == "not triggered" for _id, event in events)
+    assert "task5" not in [n for n, _s in tasks(state)]
+    assert done.published == {"seen": 1}
