@@ -218,3 +218,57 @@ def test_action_errors(v2: httpx.Client) -> None:
     assert v2.post("/actions/validate", content=ADHOC.format(description="x")).json() == {
         "valid": True
     }
+
+
+SAME_AGAIN_ACTIONS = """
+version: '2.0'
+hail:
+  base: std.echo
+  base-input:
+    output: hail
+"""
+SAME_AGAIN_WORKFLOW = """
+version: '2.0'
+same_again:
+  tasks:
+    t:
+      action: std.noop
+"""
+
+
+def test_an_update_that_changes_nothing_leaves_updated_at_unset(v2: httpx.Client) -> None:
+    # As in Mistral (mistralclient's functional tests check it): storing the same
+    # definition again is no update; a different one is.
+    book = WORKBOOK.format(name="same_book", extra="other")
+    assert v2.post("/workbooks", content=book, headers=TEXT).status_code == 201
+    assert v2.put("/workbooks", content=book, headers=TEXT).json()["updated_at"] is None
+    changed = book.replace("description: a book", "description: a new book")
+    assert v2.put("/workbooks", content=changed, headers=TEXT).json()["updated_at"]
+
+    created = v2.post("/workflows", content=SAME_AGAIN_WORKFLOW, headers=TEXT).json()
+    assert "updated_at" not in created["workflows"][0]
+    again = v2.put("/workflows", content=SAME_AGAIN_WORKFLOW, headers=TEXT).json()
+    assert "updated_at" not in again["workflows"][0]
+    different = SAME_AGAIN_WORKFLOW.replace("std.noop", "std.echo output=1")
+    assert v2.put("/workflows", content=different, headers=TEXT).json()["workflows"][0][
+        "updated_at"
+    ]
+
+    # An action without input answers its create with input null, as Mistral does
+    # (a GET says ""); the same definition again leaves it untouched.
+    made = v2.post("/actions", content=SAME_AGAIN_ACTIONS, headers=TEXT).json()["actions"][0]
+    assert made["input"] is None
+    assert "updated_at" not in made
+    assert v2.get("/actions/hail").json()["input"] == ""
+    kept = v2.put("/actions", content=SAME_AGAIN_ACTIONS, headers=TEXT).json()["actions"][0]
+    assert "updated_at" not in kept
+    assert v2.get("/actions/hail").json()["updated_at"] is None
+
+
+def test_an_environment_create_leaves_out_what_is_not_set(v2: httpx.Client) -> None:
+    # As Mistral answers it; mistralclient then shows 'None' for both.
+    created = v2.post("/environments", json={"name": "bare", "variables": {"a": 1}})
+    assert created.status_code == 201, created.text
+    assert "description" not in created.json()
+    assert "updated_at" not in created.json()
+    assert v2.get("/environments/bare").json()["description"] is None

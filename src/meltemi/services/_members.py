@@ -46,6 +46,12 @@ def input_text(spec: WorkflowSpec | ActionSpec) -> str:
     )
 
 
+def changes(row: Any, values: dict[str, Any]) -> bool:
+    """Whether storing ``values`` would change the row. As in Mistral, an update that
+    changes nothing leaves the row alone, its updated_at too."""
+    return any(getattr(row, key) != value for key, value in values.items())
+
+
 def member_text(name: str, body: Any) -> str:
     return yaml.safe_dump({"version": "2.0", name: body}, sort_keys=False)
 
@@ -68,14 +74,15 @@ def save_actions(
     ids = []
     for action in actions:
         name = f"{workbook}.{action.name}" if workbook else action.name
-        exists = conn.execute(
-            sa.select(ACTIONS.c.id).where(
+        current = conn.execute(
+            sa.select(ACTIONS).where(
                 sa.or_(ACTIONS.c.id == identifier, ACTIONS.c.name == identifier)
                 if identifier is not None
                 else ACTIONS.c.name == name,
                 ACTIONS.c.namespace == namespace,
             )
-        ).scalar()
+        ).first()
+        exists = current.id if current is not None else None
         if exists is not None and mode == "create":
             raise Duplicate(
                 f"Duplicate entry for Action ['name', 'namespace', 'project_id']: {name}, "
@@ -102,9 +109,12 @@ def save_actions(
             )
         else:
             action_id = exists
-            conn.execute(
-                ACTIONS.update().where(ACTIONS.c.id == action_id).values(updated_at=stamp, **values)
-            )
+            if changes(current, values):
+                conn.execute(
+                    ACTIONS.update()
+                    .where(ACTIONS.c.id == action_id)
+                    .values(updated_at=stamp, **values)
+                )
         ids.append(action_id)
     return ids
 

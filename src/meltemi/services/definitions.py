@@ -43,6 +43,7 @@ from meltemi.persistence.models import (
     table,
 )
 from meltemi.services._members import (
+    changes,
     check_no_triggers,
     input_text,
     member_text,
@@ -329,11 +330,12 @@ class Definitions:
                 )
             else:
                 wf_id = existing.id
-                conn.execute(
-                    WORKFLOWS.update()
-                    .where(WORKFLOWS.c.id == wf_id)
-                    .values(updated_at=now, **values)
-                )
+                if changes(existing, values):
+                    conn.execute(
+                        WORKFLOWS.update()
+                        .where(WORKFLOWS.c.id == wf_id)
+                        .values(updated_at=now, **values)
+                    )
             row = conn.execute(sa.select(WORKFLOWS).where(WORKFLOWS.c.id == wf_id)).first()
             saved.append(_workflow(row))
         return saved
@@ -428,11 +430,12 @@ class Definitions:
         bodies = raw.get("workflows") or {}
         now = now_second()
         with self.db.write() as conn:
-            existing = conn.execute(
-                sa.select(WORKBOOKS.c.id).where(
+            current = conn.execute(
+                sa.select(WORKBOOKS).where(
                     WORKBOOKS.c.name == name, WORKBOOKS.c.namespace == namespace
                 )
-            ).scalar()
+            ).first()
+            existing = current.id if current is not None else None
             if existing is not None and not update:
                 raise Duplicate(f"Duplicate entry for Workbook: {name}; update it instead")
             if existing is None and update:
@@ -450,11 +453,13 @@ class Definitions:
                     )
                 )
             else:
-                conn.execute(
-                    WORKBOOKS.update()
-                    .where(WORKBOOKS.c.id == existing)
-                    .values(definition=text, tags=list(document.tags), scope=scope, updated_at=now)
-                )
+                values = {"definition": text, "tags": list(document.tags), "scope": scope}
+                if changes(current, values):
+                    conn.execute(
+                        WORKBOOKS.update()
+                        .where(WORKBOOKS.c.id == existing)
+                        .values(updated_at=now, **values)
+                    )
             self._save_workflows(
                 conn,
                 text,

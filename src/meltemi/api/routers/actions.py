@@ -62,6 +62,16 @@ def render(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _saved(row: dict[str, Any]) -> dict[str, Any]:
+    """An action as Mistral answers its create or update: no input is null (a GET
+    says ""), and an updated_at not yet set is left out."""
+    item = render(row)
+    item["input"] = item["input"] or None
+    if item["updated_at"] is None:
+        del item["updated_at"]
+    return item
+
+
 def _actions(services: ServicesDep) -> ActionService:
     return ActionService(services.definitions, services.runtime.registry)
 
@@ -139,7 +149,7 @@ async def create_actions(
 ) -> dict[str, Any]:
     text = await read_text(request, services.settings.max_body_bytes)
     created = _actions(services).create(text, namespace=namespace, scope=check_scope(scope))
-    return {"actions": [render(a) for a in created]}
+    return {"actions": [_saved(a) for a in created]}
 
 
 @router.put("", response_model=Actions, response_model_exclude_unset=True, openapi_extra=TEXT_BODY)
@@ -150,7 +160,7 @@ async def update_actions(
     updated = _actions(services).create(
         text, namespace=namespace, scope=check_scope(scope), update=True
     )
-    return {"actions": [render(a) for a in updated]}
+    return {"actions": [_saved(a) for a in updated]}
 
 
 @router.put(
@@ -170,7 +180,7 @@ async def update_action(
     updated = _actions(services).create(
         text, namespace=namespace, scope=check_scope(scope), update=True, identifier=identifier
     )
-    return {"actions": [render(a) for a in updated]}
+    return {"actions": [_saved(a) for a in updated]}
 
 
 @router.delete("/{identifier}", status_code=204, response_class=Response)

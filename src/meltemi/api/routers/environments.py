@@ -92,7 +92,7 @@ def create_environment(body: EnvironmentBodyDep, services: ServicesDep) -> Any:
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise InvalidInput("an environment needs a 'name' (text)")
-    return render(
+    created = render(
         services.environments.create(
             name,
             json_object(body.get("variables"), "variables"),
@@ -100,6 +100,9 @@ def create_environment(body: EnvironmentBodyDep, services: ServicesDep) -> Any:
             scope=check_scope(body.get("scope")),
         )
     )
+    # As Mistral answers a create: what is not set (a description, updated_at) is left
+    # out; mistralclient shows the difference ('None' against '<none>').
+    return {k: v for k, v in created.items() if v is not None}
 
 
 @router.put(

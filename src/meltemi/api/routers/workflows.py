@@ -63,8 +63,11 @@ FILTERS = (
 
 def written(item: WorkflowDefinition) -> dict[str, Any]:
     """A workflow as created or updated: its interface as an object (Mistral's POST and
-    PUT give it so, its GET as JSON text)."""
-    return {**render(item), "interface": asdict(item).get("interface")}
+    PUT give it so, its GET as JSON text), and no updated_at while it is unset."""
+    written = {**render(item), "interface": asdict(item).get("interface")}
+    if written.get("updated_at") is None:
+        written.pop("updated_at", None)
+    return written
 
 
 def render(item: WorkflowDefinition | dict[str, Any]) -> dict[str, Any]:
