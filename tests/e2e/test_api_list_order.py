@@ -124,3 +124,22 @@ def test_a_sort_key_given_twice_counts_once(v2: httpx.Client) -> None:
     assert answer.status_code == 400, answer.text
     assert "Length of sort_keys must be equal or greater than sort_dirs" in answer.text
     assert v2.get("/workflows", params={"sort_keys": "id,id", "sort_dirs": "asc"}).is_success
+
+
+def test_sort_keys_directions_and_fields_are_read_in_any_case(v2: httpx.Client) -> None:
+    # As Mistral reads them (the mistral CLI's own tests sort by "Description").
+    assert v2.post("/workflows", content=FORK, headers=TEXT).status_code in (201, 409)
+    for description in ("b", "a"):
+        started = v2.post(
+            "/executions", json={"workflow_name": "fork_order", "description": description}
+        )
+        assert started.status_code == 201, started.text
+    listed = v2.get(
+        "/executions",
+        params={"sort_keys": "Description", "sort_dirs": "DESC", "fields": "Description"},
+    )
+    assert listed.status_code == 200, listed.text
+    descriptions = [e["description"] for e in listed.json()["executions"]]
+    assert descriptions == sorted(descriptions, reverse=True)
+    assert {"a", "b"} <= set(descriptions)
+    assert all(set(e) == {"id", "description"} for e in listed.json()["executions"])

@@ -85,6 +85,12 @@ def _csv(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def _names(value: str | None) -> tuple[str, ...]:
+    """A list of field names or sort directions as Mistral reads them: lower case,
+    each once."""
+    return tuple(dict.fromkeys(v.lower() for v in _csv(value)))
+
+
 def list_query(
     request: Request,
     filters: Iterable[str],
@@ -109,7 +115,7 @@ def list_query(
             raise InvalidInput(f"Limit must be an integer, not '{params['limit']}'") from e
         if limit <= 0:
             raise InvalidInput("Limit must be positive.")
-    fields = _csv(params.get("fields"))
+    fields = _names(params.get("fields"))
     known = set(known_fields)
     if known:
         unknown = [f for f in fields if f not in known]
@@ -121,8 +127,8 @@ def list_query(
         marker=params.get("marker") or None,
         # A key given twice counts once, as in Mistral (then more directions than keys
         # is a 400).
-        sort_keys=tuple(dict.fromkeys(_csv(params.get("sort_keys")))) or default_sort,
-        sort_dirs=_csv(params.get("sort_dirs")),
+        sort_keys=_names(params.get("sort_keys")) or default_sort,
+        sort_dirs=tuple(v.lower() for v in _csv(params.get("sort_dirs"))),
         fields=fields,
         filters=chosen,
         nulls=_csv(params.get("nulls")),
@@ -131,7 +137,7 @@ def list_query(
 
 def requested_fields(fields: str | None, known: Iterable[str]) -> tuple[str, ...]:
     """The ``fields`` of a GET of one resource; one that does not exist is a 400."""
-    wanted = _csv(fields)
+    wanted = _names(fields)
     unknown = [f for f in wanted if f not in set(known)]
     if unknown:
         raise InvalidInput(f"Some fields do not exist [{', '.join(unknown)}]")
