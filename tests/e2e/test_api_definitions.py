@@ -272,3 +272,18 @@ def test_an_environment_create_leaves_out_what_is_not_set(v2: httpx.Client) -> N
     assert "description" not in created.json()
     assert "updated_at" not in created.json()
     assert v2.get("/environments/bare").json()["description"] is None
+
+
+def test_an_action_is_found_through_a_namespace_in_the_default_one(v2: httpx.Client) -> None:
+    # As Mistral looks actions up: first in the namespace asked for, then in the
+    # default namespace (mistralclient's functional tests rely on it).
+    text = SAME_AGAIN_ACTIONS.replace("hail:", "nsfallback:")
+    assert v2.post("/actions", content=text, headers=TEXT).status_code == 201
+    found = v2.get("/actions/nsfallback", params={"namespace": "elsewhere"})
+    assert found.status_code == 200, found.text
+    assert found.json()["namespace"] == ""
+    placed = v2.post("/actions", params={"namespace": "elsewhere"}, content=text, headers=TEXT)
+    assert placed.status_code == 201, placed.text
+    own = v2.get("/actions/nsfallback", params={"namespace": "elsewhere"}).json()
+    assert own["namespace"] == "elsewhere"
+    fault(v2.get("/actions/no-such-action", params={"namespace": "elsewhere"}), 404)

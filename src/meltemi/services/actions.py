@@ -70,10 +70,12 @@ class Actions:
         return [{**row, "tags": list(row["tags"] or []), "is_system": False} for row in rows]
 
     def get(self, identifier: str, namespace: str = "") -> dict[str, Any]:
-        """An ad-hoc action by id or by name in the namespace, or a system action."""
+        """An ad-hoc action by id, or by name in the namespace and then (as Mistral
+        looks actions up) in the default namespace, or a system action."""
         found = self._adhoc([ACTIONS.c.id == identifier])
-        if not found:
-            found = self._adhoc([ACTIONS.c.name == identifier, ACTIONS.c.namespace == namespace])
+        for space in dict.fromkeys((namespace, "")):
+            if not found:
+                found = self._adhoc([ACTIONS.c.name == identifier, ACTIONS.c.namespace == space])
         if found:
             return found[0]
         descriptor = self.registry.builtin_named(identifier)
