@@ -142,3 +142,34 @@ wf:
     assert state.workflow.state is State.SUCCESS
     assert task(state, "t").state is State.ERROR
     assert task(state, "t").published == {"r": [1]}
+
+
+def test_the_work_per_item_does_not_grow_with_the_items(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Counted, not timed: how many runs the engine looks at over a whole with-items
+    # task. Looking at every run at each item's end (quadratic) would be n * n / 2.
+    from meltemi.engine.state import ExecutionState
+
+    looked_at = 0
+    runs_of = ExecutionState.runs_of
+
+    def counting(self: ExecutionState, task_id: str) -> list:  # type: ignore[type-arg]
+        nonlocal looked_at
+        found = runs_of(self, task_id)
+        looked_at += len(found)
+        return found
+
+    monkeypatch.setattr(ExecutionState, "runs_of", counting)
+    n = 2000
+    sim = Simulator.from_yaml("""
+version: '2.0'
+wf:
+  input: [xs]
+  tasks:
+    each:
+      with-items: x in <% $.xs %>
+      concurrency: 10
+      action: std.echo output=<% $.x %>
+""")
+    state = sim.execute("wf", {"xs": list(range(n))})
+    assert task(state, "each").state is State.SUCCESS
+    assert looked_at < 5 * n
