@@ -330,6 +330,22 @@ def test_rerun_refuses_a_task_that_did_not_fail(mistral: Client) -> None:
     assert "ERROR" in e.value.error_message
 
 
+def test_only_a_with_items_task_reruns_without_reset(mistral: Client) -> None:
+    # As in Mistral: reset false means "only the failed items", which a task without
+    # items does not have.
+    mistral.workflows.create(
+        "version: '2.0'\nfails_once:\n  tasks:\n    boom:\n      action: std.fail\n"
+    )
+    execution = mistral.executions.create("fails_once")
+    assert finished(mistral, execution.id).state == "ERROR"
+    (task,) = mistral.tasks.list(execution.id)
+    with pytest.raises(APIException) as e:
+        mistral.tasks.rerun(task.id, reset=False)
+    assert e.value.error_code == 400
+    assert "Only with-items task has the option to not reset" in e.value.error_message
+    assert mistral.tasks.rerun(task.id, reset=True).id == task.id
+
+
 # -- actions run on their own ----------------------------------------------------------
 
 

@@ -181,6 +181,12 @@ def update_task(
                 f"The current task execution must be in ERROR for rerun; task '{task['name']}' "
                 f"is {task['state']}"
             )
+        if not reset and task.get("items") is None:
+            # As in Mistral: only the failed items of a with-items task can run again.
+            raise InvalidInput(
+                "Only with-items task has the option to not reset: task "
+                f"'{task['name']}' has no items, rerun it with reset true"
+            )
         env = json_object(body.get("env"), "env") if body.get("env") is not None else None
         services.executions.rerun(task_id, reset=reset, env=env)
     elif state == "SKIPPED":
