@@ -51,9 +51,13 @@ def test_the_root_namespace_is_handed_down_past_a_default_namespace_workflow(
     assert final.state is State.SUCCESS
     with runtime.db.read() as conn:
         rows = conn.execute(
-            sa.select(WF.c.workflow_name, WF.c.workflow_namespace, WF.c.params, WF.c.output).where(
-                sa.or_(WF.c.root_execution_id == execution.id, WF.c.id == execution.id)
-            )
+            sa.select(
+                WF.c.workflow_name,
+                WF.c.workflow_namespace,
+                WF.c.params,
+                WF.c.output,
+                WF.c.description,
+            ).where(sa.or_(WF.c.root_execution_id == execution.id, WF.c.id == execution.id))
         ).all()
     found = {r.workflow_name: r for r in rows}
     assert found["top"].workflow_namespace == "abc"
@@ -64,4 +68,10 @@ def test_the_root_namespace_is_handed_down_past_a_default_namespace_workflow(
         "top": "abc",
         "middle": "abc",
         "lowest": "abc",
+    }
+    # Mistral's description of a sub-workflow execution.
+    assert {name: r.description for name, r in found.items()} == {
+        "top": "",
+        "middle": "sub-workflow execution",
+        "lowest": "sub-workflow execution",
     }

@@ -43,6 +43,7 @@ class StartWorkflow:
     input: Mapping[str, Any]
     params: Mapping[str, Any]
     index: int = 0
+    description: str = "sub-workflow execution"  # what Mistral writes there
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -366,6 +366,7 @@ class Transaction:
                 parent_id=command.parent_id,
                 task_execution_id=command.task_execution_id,
                 run_index=command.index,
+                description=command.description,
             )
             state, decision = engine.start_workflow(spec, request, self.ctx())
         except (NotFound, WorkflowInputError) as e:

@@ -140,6 +140,7 @@ class Simulator:
             parent_id=parent.parent_id if parent else None,
             task_execution_id=parent.task_execution_id if parent else None,
             run_index=parent.index if parent else None,
+            description=parent.description if parent else "",
         )
         state, decision = start_workflow(self.specs[name], request, self.ctx())
         self.states[wf_id] = state
