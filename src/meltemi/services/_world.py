@@ -46,7 +46,27 @@ class TransactionWorld:
 
     def execution_ids(self) -> list[str]:
         query = sa.select(WF.c.id).order_by(WF.c.created_at, WF.c.id)
-        return [row[0] for row in self._tx.conn.execute(query)]
+        ids = [row[0] for row in self._tx.conn.execute(query)]
+        return ids + [s.workflow.id for s in self._unwritten()]
+
+    def _unwritten(self) -> list[ExecutionState]:
+        """Executions this transaction started and has not written yet (one that starts
+        and runs to its end in line never was), oldest first: newer than any stored."""
+        cache = self._tx.runtime.cache
+        held = {
+            wf_id: state
+            for root_id in self._tx.locked
+            for wf_id in cache.tree(root_id)
+            if (state := cache.get(wf_id)) is not None
+        }
+        if not held:
+            return []
+        stored = {
+            row[0] for row in self._tx.conn.execute(sa.select(WF.c.id).where(WF.c.id.in_(held)))
+        }
+        fresh = [state for wf_id, state in held.items() if wf_id not in stored]
+        fresh.sort(key=lambda state: (_utc(state.workflow.created_at), state.workflow.id))
+        return fresh
 
     def executions(
         self,
@@ -72,6 +92,18 @@ class TransactionWorld:
             if (since is None or created >= since) and (until is None or created < until):
                 cached = self._tx.runtime.cache.get(wf.id)
                 found.append(dataflow.execution_dict(cached.workflow if cached else wf))
+        for fresh in self._unwritten():
+            wf = fresh.workflow
+            created = _utc(wf.created_at)
+            root = wf.root_id if wf.root_id != wf.id else None
+            if (
+                (id is None or wf.id == id)
+                and (root_execution_id is None or root == root_execution_id)
+                and (state is None or str(wf.state) == state)
+                and (since is None or created >= since)
+                and (until is None or created < until)
+            ):
+                found.append(dataflow.execution_dict(wf))
         return found
 
 

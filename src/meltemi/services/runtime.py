@@ -102,6 +102,10 @@ class StateCache:
     def saved_items(self, wf_id: str) -> set[str]:
         return self._saved_items.setdefault(wf_id, set())
 
+    def tree(self, root_id: str) -> set[str]:
+        """The ids of the executions of a tree held here."""
+        return set(self._trees.get(root_id, ()))
+
     def check_version(self, root_id: str, version: int) -> None:
         if self._versions.get(root_id) != version:
             self.evict(root_id)
