@@ -62,12 +62,12 @@ def render(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _saved(row: dict[str, Any]) -> dict[str, Any]:
+def _saved(row: dict[str, Any], *, created: bool = False) -> dict[str, Any]:
     """An action as Mistral answers its create or update: no input is null (a GET
-    says ""), and an updated_at not yet set is left out."""
+    says ""); a create leaves out an unset updated_at, an update answers it null."""
     item = render(row)
     item["input"] = item["input"] or None
-    if item["updated_at"] is None:
+    if created and item["updated_at"] is None:
         del item["updated_at"]
     return item
 
@@ -149,7 +149,7 @@ async def create_actions(
 ) -> dict[str, Any]:
     text = await read_text(request, services.settings.max_body_bytes)
     created = _actions(services).create(text, namespace=namespace, scope=check_scope(scope))
-    return {"actions": [_saved(a) for a in created]}
+    return {"actions": [_saved(a, created=True) for a in created]}
 
 
 @router.put("", response_model=Actions, response_model_exclude_unset=True, openapi_extra=TEXT_BODY)

@@ -61,11 +61,12 @@ FILTERS = (
 )
 
 
-def written(item: WorkflowDefinition) -> dict[str, Any]:
+def written(item: WorkflowDefinition, *, created: bool = False) -> dict[str, Any]:
     """A workflow as created or updated: its interface as an object (Mistral's POST and
-    PUT give it so, its GET as JSON text), and no updated_at while it is unset."""
+    PUT give it so, its GET as JSON text); a create leaves out an unset updated_at, an
+    update answers it null."""
     written = {**render(item), "interface": asdict(item).get("interface")}
-    if written.get("updated_at") is None:
+    if created and written.get("updated_at") is None:
         written.pop("updated_at", None)
     return written
 
@@ -156,7 +157,7 @@ def create_workflows(
     created = services.definitions.create_workflows(
         text, namespace=namespace, scope=check_scope(scope)
     )
-    return {"workflows": [written(w) for w in created]}
+    return {"workflows": [written(w, created=True) for w in created]}
 
 
 @router.put(
