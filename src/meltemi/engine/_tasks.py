@@ -683,8 +683,7 @@ def timer_fired(step: Step, kind: TimerKind, task_id: str) -> None:
         result: object = _KEEP
         if task.items is not None:
             # As in Mistral: the results of the items that finished in time.
-            done = (r for r in step.state.runs_of(task.id) if r.accepted and r.is_completed)
-            result = [r.output for r in sorted(done, key=lambda r: r.index)]
+            result = [r.output for r in _item_runs(step, task) if r.is_completed]
         cancel_runs(step, task)
         complete(step, task, State.ERROR, f"Task timed out [timeout(s)={timeout}].", result=result)
         return

@@ -100,15 +100,6 @@ class NotifyParent:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RerunWorkflow:
-    """Rerun the failed tasks of a child workflow (when its parent task is rerun)."""
-
-    workflow_execution_id: str
-    reset: bool
-    env: Mapping[str, Any] | None = None
-
-
 Command = (
     RunAction
     | StartWorkflow
@@ -119,5 +110,4 @@ Command = (
     | ResumeWorkflow
     | StopWorkflow
     | NotifyParent
-    | RerunWorkflow
 )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from meltemi import engine
-from meltemi.actions import ActionInputError, ActionNotFound
+from meltemi.actions import ActionDescriptor, ActionInputError, ActionNotFound
 from meltemi.engine import (
     ActionResult,
     CancelRun,
@@ -32,8 +32,6 @@ from meltemi.engine import (
     NotifyParent,
     PauseRequested,
     PauseWorkflow,
-    RerunRequested,
-    RerunWorkflow,
     ResumeRequested,
     ResumeWorkflow,
     RunAction,
@@ -61,12 +59,6 @@ if TYPE_CHECKING:
     from meltemi.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class _RerunFailed:
-    reset: bool
-    env: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,10 +197,6 @@ class Transaction:
                     StopRequested(state=command.state, message=command.message),
                 )
             )
-        elif isinstance(command, RerunWorkflow):
-            self.local.append(
-                (command.workflow_execution_id, _RerunFailed(command.reset, command.env))
-            )
         elif isinstance(command, NotifyParent):
             self.local.append((command.parent_id, _parent_event(command)))
 
@@ -254,6 +242,15 @@ class Transaction:
                     self.runtime.cache.saved_items(state.workflow.id),
                 )
         descriptor = self.runtime.registry.find(action, command.namespace)
+        problem = _refusal(descriptor, action, command.input)
+        if problem is not None:
+            self.local.append(
+                (
+                    command.workflow_execution_id,
+                    RunRejected(run_id=command.run_id, reason=problem),
+                )
+            )
+            return
         extra: dict[str, Any] = {}
         if descriptor is not None and descriptor.is_adhoc:
             extra["context"] = _task_data(state, command.task_execution_id)
@@ -271,15 +268,6 @@ class Transaction:
             timeout=command.timeout,
             extra=extra,
         )
-        problem = self._refusal(action, command)
-        if problem is not None:
-            self.local.append(
-                (
-                    command.workflow_execution_id,
-                    RunRejected(run_id=command.run_id, reason=problem),
-                )
-            )
-            return
         if self.inline_budget > 0:
             outcome = self.runtime.executor.run_now(request)
             if outcome is not None:
@@ -292,17 +280,6 @@ class Transaction:
                 )
                 return
         self.dispatch.append(request)
-
-    def _refusal(self, action: str, command: RunAction) -> str | None:
-        """Why the action cannot start (unknown, or input that does not fit), if so."""
-        descriptor = self.runtime.registry.find(action, command.namespace)
-        if descriptor is None:
-            return str(ActionNotFound(action))
-        try:
-            descriptor.check(command.input)
-        except ActionInputError as e:
-            return str(e)
-        return None
 
     def _timer(self, state: ExecutionState, command: ScheduleTimer) -> None:
         fire_at = self.now + timedelta(seconds=command.delay)
@@ -336,12 +313,6 @@ class Transaction:
             target, item = self.local.popleft()
             if target == "start":
                 self._start_child(item)
-            elif isinstance(item, _RerunFailed):
-                child = self.state(target)
-                for task in child.unhandled_errors():
-                    self.handle(
-                        target, RerunRequested(task_id=task.id, reset=item.reset, env=item.env)
-                    )
             else:
                 self.handle(target, item)
 
@@ -376,6 +347,19 @@ class Transaction:
             )
             return
         self.started(state, decision)
+
+
+def _refusal(
+    descriptor: ActionDescriptor | None, action: str, given: Mapping[str, Any]
+) -> str | None:
+    """Why the action cannot start (unknown, or input that does not fit), if so."""
+    if descriptor is None:
+        return str(ActionNotFound(action))
+    try:
+        descriptor.check(given)
+    except ActionInputError as e:
+        return str(e)
+    return None
 
 
 def _task_data(state: ExecutionState, task_id: str) -> dict[str, Any]:

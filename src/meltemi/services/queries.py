@@ -43,8 +43,7 @@ EXECUTIONS = Listing(
 
 # Tasks and action executions have no tags, nor stored params (as in Mistral, where
 # these columns are empty): a filter on them matches nothing.
-_NO_TAGS = sa.cast(sa.null(), sa.Text)
-_NO_PARAMS = sa.cast(sa.null(), sa.Text)
+_EMPTY = sa.cast(sa.null(), sa.Text)
 
 _TASKS_FROM = TASKS.join(WF, WF.c.id == TASKS.c.workflow_execution_id)
 TASK_LISTING = Listing(
@@ -72,7 +71,7 @@ TASK_LISTING = Listing(
         "started_at": TASKS.c.started_at,
         "finished_at": TASKS.c.finished_at,
         "env": WF.c.params,
-        "tags": _NO_TAGS,
+        "tags": _EMPTY,
         "seq": TASKS.c.seq,
         "spec_id": WF.c.spec_id,
     },
@@ -95,8 +94,8 @@ ACTION_EXECUTIONS = Listing(
         "input": RUNS.c.input,
         "output": RUNS.c.output,
         "description": RUNS.c.description,
-        "tags": _NO_TAGS,
-        "params": _NO_PARAMS,
+        "tags": _EMPTY,
+        "params": _EMPTY,
         "project_id": RUNS.c.project_id,
         "created_at": RUNS.c.created_at,
         "updated_at": RUNS.c.updated_at,

@@ -26,8 +26,6 @@ from meltemi.engine import (
     NotifyParent,
     PauseRequested,
     PauseWorkflow,
-    RerunRequested,
-    RerunWorkflow,
     ResumeRequested,
     ResumeWorkflow,
     RunAction,
@@ -157,7 +155,7 @@ class Simulator:
             self.log.append(command)
             self._command(command)
 
-    def _command(self, command: Command) -> None:  # noqa: C901  # one branch per command
+    def _command(self, command: Command) -> None:  # one branch per command
         if isinstance(command, RunAction):
             if command.action in self.hold:
                 self.held[command.run_id] = command
@@ -188,10 +186,6 @@ class Simulator:
                 command.workflow_execution_id,
                 StopRequested(state=command.state, message=command.message),
             )
-        elif isinstance(command, RerunWorkflow):
-            child = self.states[command.workflow_execution_id]
-            for task in child.unhandled_errors():
-                self.send(child.workflow.id, RerunRequested(task_id=task.id, reset=command.reset))
 
     def _start_child(self, command: StartWorkflow) -> None:
         if command.workflow not in self.specs:
